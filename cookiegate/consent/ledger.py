@@ -1,0 +1,387 @@
+"""The tamper-evident consent ledger.
+
+Each site's records form a few independent hash chains ("lanes"; a record's lane follows
+from its consent id). A record's hash is an HMAC-SHA256, under a ledger key the database
+never sees, over its fields and the previous record's hash; each lane's head (last sequence
+number and hash) is sealed the same way. So `verify` notices:
+
+- a modified record (its hash no longer matches its fields),
+- an inserted record (it cannot carry a valid hash without the key, and breaks the links),
+- a deleted record (a gap in the sequence, a broken link, or a head that points past the end).
+
+Personal fields (page, truncated IP, user agent) enter the chain only through a salted
+digest, so erasing them keeps every hash valid, and the erased values cannot be guessed back
+from the digest because the salt is erased with them. Retention purges cut a lane's oldest
+records and move the lane's sealed base forward, which verification starts from.
+
+Writes lock one lane (a row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) only for the
+few statements of one insert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+
+from cookiegate.clock import isoformat, utcnow
+from cookiegate.consent.models import ConsentRecord, LedgerLane
+from cookiegate.consent.submission import ConsentSubmission
+from cookiegate.consent.visitor import Visitor
+from cookiegate.errors import Conflict, InvalidInput
+from cookiegate.sites.models import Site
+
+records = ConsentRecord.__table__
+lanes = LedgerLane.__table__
+GENESIS = "0" * 64
+PERSONAL_FIELDS = ("page_url", "ip_truncated", "ua_family", "ua_os", "ua_device")
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class LedgerKeys:
+    """HMAC keys for the ledger, newest first. Records name the key that hashed them."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        if not keys:
+            raise ValueError("the consent ledger needs at least one key")
+        self._keys = {self.key_id(k): k.encode() for k in keys}
+        self.current_id = self.key_id(keys[0])
+
+    @staticmethod
+    def key_id(key: str) -> str:
+        return hashlib.sha256(b"cookiegate-ledger-key:" + key.encode()).hexdigest()[:12]
+
+    def sign(self, key_id: str, material: bytes) -> str | None:
+        key = self._keys.get(key_id)
+        if key is None:
+            return None
+        return hmac.new(key, material, hashlib.sha256).hexdigest()
+
+
+def lane_for(consent_id: str, lane_count: int) -> int:
+    return uuid.UUID(consent_id).int % max(lane_count, 1)
+
+
+def personal_digest(row: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical([row["personal_salt"]] + [row[f] for f in PERSONAL_FIELDS])
+                          ).hexdigest()
+
+
+def record_material(row: dict[str, Any]) -> bytes:
+    return _canonical([
+        "cookiegate-ledger-v1", row["site_id"], row["lane"], row["seq"], row["consent_id"],
+        row["previous_consent_id"], isoformat(row["created_at"]), row["action"], row["choices"],
+        row["config_version"], row["config_sha256"], row["language"], row["source"],
+        bool(row["gpc"]), row["personal_digest"], row["prev_hash"],
+    ])
+
+
+def lane_material(row: dict[str, Any]) -> bytes:
+    return _canonical(["cookiegate-lane-v1", row["site_id"], row["lane"], row["seq"],
+                       row["head_hash"], row["base_seq"], row["base_hash"]])
+
+
+def _chain_start(head: dict[str, Any] | None) -> dict[str, Any]:
+    if head is None:
+        return {"seq": 0, "hash": GENESIS, "consent_id": None}
+    return {"seq": head["base_seq"], "hash": head["base_hash"], "consent_id": None}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing `verify` found wrong, in words an auditor can act on."""
+
+    site_id: int
+    lane: int
+    seq: int | None
+    consent_id: str | None
+    kind: str  # modified | inserted | deleted | head | erasure | key
+    message: str
+
+
+@dataclass(frozen=True)
+class Appended:
+    record: dict[str, Any]
+    replayed: bool
+
+
+class Ledger:
+    def __init__(self, engine: Engine, keys: LedgerKeys) -> None:
+        self.engine = engine
+        self.keys = keys
+
+    # --- lanes ------------------------------------------------------------------------------
+
+    def open_lanes(self, conn: Connection, site_id: int, count: int) -> None:
+        """Create the (empty, sealed) lane heads of a site; existing lanes stay as they are."""
+        have = set(conn.scalars(select(lanes.c.lane).where(lanes.c.site_id == site_id)))
+        for lane in range(count):
+            if lane in have:
+                continue
+            head = {"site_id": site_id, "lane": lane, "seq": 0, "head_hash": GENESIS,
+                    "base_seq": 0, "base_hash": GENESIS, "key_id": self.keys.current_id}
+            head["seal"] = self.keys.sign(self.keys.current_id, lane_material(head))
+            conn.execute(lanes.insert().values(**head))
+
+    def open_all_lanes(self, conn: Connection) -> None:
+        for site_id, count in conn.execute(select(Site.__table__.c.id,
+                                                  Site.__table__.c.ledger_lanes)).all():
+            self.open_lanes(conn, site_id, count)
+
+    def _write(self) -> Any:
+        return self.engine.connect().execution_options(cookiegate_write_lock=True)
+
+    def _locked_lane(self, conn: Connection, site_id: int, lane: int) -> dict[str, Any]:
+        head = conn.execute(select(lanes).where(lanes.c.site_id == site_id, lanes.c.lane == lane)
+                            .with_for_update()).mappings().first()
+        if head is None:
+            raise InvalidInput(f"ledger lane {lane} of site {site_id} does not exist; run "
+                               "`cookiegate init-db`", code="ledger_not_ready")
+        return dict(head)
+
+    def _store_head(self, conn: Connection, head: dict[str, Any]) -> None:
+        head["key_id"] = self.keys.current_id
+        head["seal"] = self.keys.sign(head["key_id"], lane_material(head))
+        conn.execute(update(lanes).where(lanes.c.site_id == head["site_id"],
+                                         lanes.c.lane == head["lane"])
+                     .values(seq=head["seq"], head_hash=head["head_hash"],
+                             base_seq=head["base_seq"], base_hash=head["base_hash"],
+                             key_id=head["key_id"], seal=head["seal"]))
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def append(self, site_id: int, lane_count: int, submission: ConsentSubmission,
+               config_version: int, config_sha256: str, visitor: Visitor,
+               previous_consent_id: str | None) -> Appended:
+        """Add one choice. A consent id already stored with the same choice is a retry."""
+        consent_id = submission.consent_id or str(uuid.uuid4())
+        lane = lane_for(consent_id, lane_count)
+        choices = _canonical(submission.choices).decode()
+        with self._write() as conn, conn.begin():
+            head = self._locked_lane(conn, site_id, lane)
+            if submission.consent_id is not None:
+                existing = conn.execute(select(records).where(records.c.consent_id == consent_id)
+                                        ).mappings().first()
+                if existing is not None:
+                    if (existing["site_id"] != site_id or existing["action"] != submission.action
+                            or existing["choices"] != choices):
+                        raise Conflict(
+                            f"consent_id {consent_id} already records a different choice; a new "
+                            "choice needs a new consent_id", code="consent_id_conflict")
+                    return Appended(record=dict(existing), replayed=True)
+            row: dict[str, Any] = {
+                "consent_id": consent_id, "previous_consent_id": previous_consent_id,
+                "site_id": site_id, "lane": lane, "seq": head["seq"] + 1,
+                "created_at": utcnow(), "action": submission.action, "choices": choices,
+                "config_version": config_version, "config_sha256": config_sha256,
+                "language": submission.language, "source": submission.source,
+                "gpc": submission.gpc, "page_url": submission.page_url,
+                "ip_truncated": visitor.ip_truncated, "ua_family": visitor.ua_family,
+                "ua_os": visitor.ua_os, "ua_device": visitor.ua_device,
+                "personal_salt": secrets.token_hex(16), "erased_at": None,
+                "key_id": self.keys.current_id, "prev_hash": head["head_hash"],
+            }
+            row["personal_digest"] = personal_digest(row)
+            row["record_hash"] = self.keys.sign(row["key_id"], record_material(row))
+            conn.execute(records.insert().values(**row))
+            head["seq"], head["head_hash"] = row["seq"], row["record_hash"]
+            self._store_head(conn, head)
+        return Appended(record=row, replayed=False)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def history(self, conn: Connection, consent_id: str) -> list[dict[str, Any]]:
+        """Every record of the visitor's chain of choices that `consent_id` belongs to."""
+        found: dict[str, dict[str, Any]] = {}
+        frontier = {consent_id}
+        while frontier:
+            rows = conn.execute(select(records).where(or_(
+                records.c.consent_id.in_(frontier),
+                records.c.previous_consent_id.in_(frontier)))).mappings().all()
+            frontier = set()
+            for row in rows:
+                if row["consent_id"] not in found:
+                    found[row["consent_id"]] = dict(row)
+                    frontier.add(row["consent_id"])
+                    if row["previous_consent_id"]:
+                        frontier.add(row["previous_consent_id"])
+            frontier -= set(found)
+        return sorted(found.values(), key=lambda r: (r["created_at"], r["id"]))
+
+    def find(self, conn: Connection, consent_id: str) -> dict[str, Any] | None:
+        row = conn.execute(select(records).where(records.c.consent_id == consent_id)
+                           ).mappings().first()
+        return dict(row) if row else None
+
+    def records_between(self, conn: Connection, site_id: int, start: datetime | None,
+                        end: datetime | None) -> Iterator[dict[str, Any]]:
+        query = select(records).where(records.c.site_id == site_id)
+        if start is not None:
+            query = query.where(records.c.created_at >= start)
+        if end is not None:
+            query = query.where(records.c.created_at < end)
+        query = query.order_by(records.c.created_at, records.c.id)
+        for row in conn.execution_options(yield_per=2000).execute(query).mappings():
+            yield dict(row)
+
+    def count(self, conn: Connection, site_id: int | None = None) -> int:
+        query = select(func.count()).select_from(records)
+        if site_id is not None:
+            query = query.where(records.c.site_id == site_id)
+        return int(conn.scalar(query) or 0)
+
+    # --- visitor rights and retention -------------------------------------------------------
+
+    def erase(self, consent_id: str) -> list[str]:
+        """Erase the personal fields of the visitor's whole history; returns the ids erased."""
+        with self.engine.begin() as conn:
+            chain = self.history(conn, consent_id)
+            ids = [r["consent_id"] for r in chain if r["erased_at"] is None]
+            if ids:
+                conn.execute(update(records).where(records.c.consent_id.in_(ids)).values(
+                    page_url=None, ip_truncated=None, ua_family=None, ua_os=None, ua_device=None,
+                    personal_salt=None, erased_at=utcnow()))
+        return ids
+
+    def purge(self, site_id: int, cutoff: datetime, dry_run: bool = False) -> list[tuple[int, int, int]]:
+        """Remove each lane's records older than `cutoff`; returns (lane, first, last) seqs cut.
+
+        Only a lane's oldest run is cut, so the lane's sealed base moves forward and the rest
+        of the chain still verifies.
+        """
+        removed: list[tuple[int, int, int]] = []
+        lane_numbers = list(self.engine.connect().execute(
+            select(lanes.c.lane).where(lanes.c.site_id == site_id)).scalars())
+        for lane in lane_numbers:
+            with self._write() as conn, conn.begin():
+                head = self._locked_lane(conn, site_id, lane)
+                first_young = conn.scalar(select(func.min(records.c.seq)).where(
+                    records.c.site_id == site_id, records.c.lane == lane,
+                    records.c.created_at >= cutoff))
+                last_old = (first_young - 1) if first_young is not None else head["seq"]
+                if last_old <= head["base_seq"]:
+                    continue
+                removed.append((lane, head["base_seq"] + 1, last_old))
+                if dry_run:
+                    continue
+                base_hash = conn.scalar(select(records.c.record_hash).where(
+                    records.c.site_id == site_id, records.c.lane == lane,
+                    records.c.seq == last_old))
+                conn.execute(delete(records).where(and_(
+                    records.c.site_id == site_id, records.c.lane == lane,
+                    records.c.seq <= last_old)))
+                head["base_seq"], head["base_hash"] = last_old, base_hash or head["base_hash"]
+                self._store_head(conn, head)
+        return removed
+
+    # --- verification -----------------------------------------------------------------------
+
+    def verify(self, site_ids: Sequence[int] | None = None) -> tuple[int, list[Problem]]:
+        """Check every chain; returns (records checked, problems found)."""
+        problems: list[Problem] = []
+        checked = 0
+        with self.engine.connect() as conn:
+            site_query = select(Site.__table__.c.id, Site.__table__.c.ledger_lanes)
+            if site_ids is not None:
+                site_query = site_query.where(Site.__table__.c.id.in_(site_ids))
+            for site_id, lane_count in conn.execute(site_query).all():
+                heads = {row["lane"]: dict(row) for row in conn.execute(
+                    select(lanes).where(lanes.c.site_id == site_id)).mappings()}
+                for lane in range(lane_count):
+                    if lane not in heads:
+                        problems.append(Problem(site_id, lane, None, None, "head",
+                                                f"site {site_id}: lane {lane} has no head row"))
+                lane_rows = conn.execution_options(yield_per=5000).execute(
+                    select(records).where(records.c.site_id == site_id)
+                    .order_by(records.c.lane, records.c.seq)).mappings()
+                current: int | None = None
+                seen: set[int] = set()
+                state: dict[str, Any] = {}
+                for row in lane_rows:
+                    if row["lane"] != current:
+                        if current is not None:
+                            problems += self._close_lane(site_id, current, heads.get(current),
+                                                         state)
+                        current = row["lane"]
+                        seen.add(current)
+                        state = _chain_start(heads.get(current))
+                    checked += 1
+                    problems += self._check_record(dict(row), state, lane_count)
+                if current is not None:
+                    problems += self._close_lane(site_id, current, heads.get(current), state)
+                for lane, head in heads.items():
+                    if lane not in seen:
+                        problems += self._close_lane(site_id, lane, head, _chain_start(head))
+        return checked, problems
+
+    def _check_record(self, row: dict[str, Any], state: dict[str, Any],
+                      lane_count: int) -> list[Problem]:
+        found: list[Problem] = []
+        site_id, lane, seq, cid = row["site_id"], row["lane"], row["seq"], row["consent_id"]
+
+        def problem(kind: str, message: str) -> None:
+            found.append(Problem(site_id, lane, seq, cid, kind,
+                                 f"site {site_id} lane {lane} seq {seq} (consent {cid}): {message}"))
+
+        if lane >= lane_count:
+            problem("inserted", f"lane {lane} does not exist (the site has {lane_count})")
+        expected = state["seq"] + 1
+        if seq > expected:
+            missing = f"seq {expected}" if seq == expected + 1 else f"seqs {expected}-{seq - 1}"
+            after = f" after consent {state['consent_id']}" if state["consent_id"] else ""
+            problem("deleted", f"{missing} missing{after}: record(s) deleted")
+        elif seq < expected:
+            problem("inserted", f"seq {seq} lies before the chain's start ({expected})")
+        if row["prev_hash"] != state["hash"] and seq == expected:
+            problem("inserted", "does not link to the previous record: a record was inserted or "
+                                "replaced before it")
+        if row["erased_at"] is None:
+            if personal_digest(row) != row["personal_digest"]:
+                problem("modified", "personal fields were changed")
+        elif any(row[f] is not None for f in (*PERSONAL_FIELDS, "personal_salt")):
+            problem("erasure", "marked erased but still holds personal data")
+        expected_hash = self.keys.sign(row["key_id"], record_material(row))
+        if expected_hash is None:
+            problem("key", f"hashed with unknown ledger key {row['key_id']}")
+        elif not hmac.compare_digest(expected_hash, row["record_hash"]):
+            problem("modified", "fields do not match the record's hash: the record was modified "
+                                "or forged")
+        state["seq"], state["hash"], state["consent_id"] = seq, row["record_hash"], cid
+        return found
+
+    def _close_lane(self, site_id: int, lane: int, head: dict[str, Any] | None,
+                    state: dict[str, Any]) -> list[Problem]:
+        if head is None:
+            return [Problem(site_id, lane, None, None, "head",
+                            f"site {site_id} lane {lane}: records exist but the lane head is gone")]
+        found = []
+        seal = self.keys.sign(head["key_id"], lane_material(head))
+        if seal is None or not hmac.compare_digest(seal, head["seal"]):
+            found.append(Problem(site_id, lane, None, None, "head",
+                                 f"site {site_id} lane {lane}: the lane head was altered"))
+        if state["seq"] < head["seq"]:
+            first = state["seq"] + 1
+            missing = f"seq {first}" if first == head["seq"] else f"seqs {first}-{head['seq']}"
+            found.append(Problem(site_id, lane, first, None, "deleted",
+                                 f"site {site_id} lane {lane}: {missing} missing at the end of "
+                                 "the chain: record(s) deleted"))
+        elif state["seq"] > head["seq"]:
+            found.append(Problem(site_id, lane, state["seq"], state["consent_id"], "inserted",
+                                 f"site {site_id} lane {lane}: records past the head "
+                                 f"(seq {head['seq']}): record(s) inserted"))
+        elif state["hash"] != head["head_hash"]:
+            found.append(Problem(site_id, lane, state["seq"], state["consent_id"], "modified",
+                                 f"site {site_id} lane {lane}: the last record is not the one "
+                                 "the head sealed"))
+        return found

@@ -1,0 +1,165 @@
+"""The public API under /cg/<site_key>/, embedded on the sites' own pages. Thin views only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+)
+
+from cookiegate.consent.operations import record_consent, visitor_history
+from cookiegate.consent.submission import parse_consent_id, parse_submission
+from cookiegate.consent.visitor import describe_visitor
+from cookiegate.errors import Forbidden, InvalidInput
+from cookiegate.registry.matching import domain_covers
+from cookiegate.registry.operations import export_registry
+from cookiegate.sites.policy import policy_document, public_config
+from cookiegate.sites.operations import PublishedSite
+from cookiegate.web.delivery import cacheable
+from cookiegate.web.runtime import runtime
+
+bp = Blueprint("public", __name__, url_prefix="/cg/<site_key>")
+
+BANNER_CACHE = "public, max-age=3600, stale-while-revalidate=86400"
+CONFIG_CACHE = "public, max-age=60, stale-while-revalidate=600"
+
+
+def _site(site_key: str) -> PublishedSite:
+    return runtime().published.get(site_key)
+
+
+def _gpc() -> bool:
+    return request.headers.get("Sec-GPC", "").strip() == "1"
+
+
+def _language(site: PublishedSite) -> str:
+    requested = request.args.get("lang")
+    if requested:
+        return requested
+    return request.accept_languages.best_match(site.languages) or site.languages[0]
+
+
+def _allowed_origin(site: PublishedSite) -> str | None:
+    """The request's Origin when it is one of the site's domains (or a subdomain)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return None
+    host = origin.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]").lower()
+    if any(domain_covers(domain, host) for domain in site.domains):
+        return origin
+    raise Forbidden(f"origin {origin[:200]!r} is not one of this site's domains",
+                    code="origin_not_allowed")
+
+
+def _with_cors(response: Response, origin: str | None) -> Response:
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.vary.add("Origin")
+    return response
+
+
+def _json_body() -> Any:
+    if request.mimetype not in ("application/json", "text/plain", ""):
+        raise InvalidInput("send the body as JSON (Content-Type: application/json)",
+                           code="unsupported_media_type")
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise InvalidInput("the request body is empty; send a JSON object", code="invalid_body")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise InvalidInput("the request body is not UTF-8 text", code="malformed_json") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                           f"column {exc.colno}", code="malformed_json") from None
+
+
+@bp.get("/banner.js")
+def banner_js(site_key: str) -> Response:
+    site = _site(site_key)
+    config = public_config(site, _language(site), _gpc())
+    script = render_template("banner.js.jinja", config=json.dumps(config, separators=(",", ":")))
+    return cacheable(request, script.encode(), "text/javascript", BANNER_CACHE,
+                     vary=("Accept-Language", "Sec-GPC"))
+
+
+@bp.get("/config.json")
+def config_json(site_key: str) -> Response:
+    site = _site(site_key)
+    body = json.dumps(public_config(site, _language(site), _gpc()), ensure_ascii=False)
+    return cacheable(request, body.encode(), "application/json", CONFIG_CACHE,
+                     vary=("Accept-Language", "Sec-GPC"))
+
+
+@bp.route("/consent", methods=["OPTIONS"], provide_automatic_options=False)
+def consent_preflight(site_key: str) -> Response:
+    origin = _allowed_origin(_site(site_key))
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = "POST"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return _with_cors(response, origin)
+
+
+@bp.post("/consent")
+def post_consent(site_key: str) -> Response:
+    site = _site(site_key)
+    origin = _allowed_origin(site)
+    request.max_content_length = current_app.config["MAX_CONSENT_BYTES"]
+    submission = parse_submission(_json_body(), site, gpc_header=_gpc())
+    visitor = describe_visitor(request.remote_addr, request.user_agent.string)
+    rt = runtime()
+    receipt = record_consent(rt.ledger, rt.tokens, rt.published, site, submission, visitor)
+    response = jsonify(receipt.as_json())
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    if receipt.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return _with_cors(response, origin)
+
+
+@bp.get("/consent/<consent_id>")
+def consent_history(site_key: str, consent_id: str) -> Response:
+    site = _site(site_key)
+    consent_id = parse_consent_id(consent_id)
+    token = request.args.get("token")
+    authorization = request.headers.get("Authorization", "")
+    if authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    rt = runtime()
+    history = visitor_history(rt.ledger, rt.tokens, site, consent_id, token)
+    response = jsonify({"site": site.key, "consent_id": consent_id, "records": history})
+    response.headers["Cache-Control"] = "no-store"
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="consent-{consent_id}.json"')
+    return response
+
+
+@bp.get("/policy")
+def policy(site_key: str) -> Response | str:
+    site = _site(site_key)
+    document = policy_document(site, _language(site))
+    if request.args.get("format") == "json":
+        response = jsonify(document)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+    template = "policy_snippet.html" if request.args.get("embed") else "policy.html"
+    html = render_template(template, policy=document)
+    return cacheable(request, html.encode(), "text/html", CONFIG_CACHE,
+                     vary=("Accept-Language",))
+
+
+@bp.get("/registry.json")
+def registry_json(site_key: str) -> Response:
+    site = _site(site_key)
+    document = export_registry(site.key, site.domains, site.categories, site.body["entries"])
+    return cacheable(request, json.dumps(document, ensure_ascii=False).encode(),
+                     "application/json", CONFIG_CACHE)
