@@ -19,6 +19,12 @@ class InvalidInput(CookieGateError):
     code = "invalid_request"
 
 
+class Unauthorized(CookieGateError):
+    """A proof (a token) is missing or does not verify."""
+
+    code = "unauthorized"
+
+
 class NotFound(CookieGateError):
     code = "not_found"
 

@@ -204,11 +204,13 @@ class Ledger:
     def history(self, conn: Connection, consent_id: str) -> list[dict[str, Any]]:
         """Every record of the visitor's chain of choices that `consent_id` belongs to."""
         found: dict[str, dict[str, Any]] = {}
+        asked: set[str] = set()
         frontier = {consent_id}
         while frontier:
             rows = conn.execute(select(records).where(or_(
                 records.c.consent_id.in_(frontier),
                 records.c.previous_consent_id.in_(frontier)))).mappings().all()
+            asked |= frontier
             frontier = set()
             for row in rows:
                 if row["consent_id"] not in found:
@@ -216,7 +218,7 @@ class Ledger:
                     frontier.add(row["consent_id"])
                     if row["previous_consent_id"]:
                         frontier.add(row["previous_consent_id"])
-            frontier -= set(found)
+            frontier -= asked
         return sorted(found.values(), key=lambda r: (r["created_at"], r["id"]))
 
     def find(self, conn: Connection, consent_id: str) -> dict[str, Any] | None:

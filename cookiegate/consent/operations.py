@@ -12,7 +12,7 @@ from cookiegate.consent.ledger import Ledger
 from cookiegate.consent.submission import ConsentSubmission
 from cookiegate.consent.tokens import ConsentTokens, InvalidToken, expires_at, lifetime_days
 from cookiegate.consent.visitor import Visitor
-from cookiegate.errors import InvalidInput, NotFound
+from cookiegate.errors import InvalidInput, NotFound, Unauthorized
 from cookiegate.sites.operations import PublishedSite, PublishedSites
 
 
@@ -103,12 +103,12 @@ def visitor_history(ledger: Ledger, tokens: ConsentTokens, site: PublishedSite, 
                     token: str | None) -> list[dict[str, Any]]:
     """The history a token's holder may see: their own chain of choices, and nothing else."""
     if not token:
-        raise InvalidInput("send the consent token as 'Authorization: Bearer <token>' or "
+        raise Unauthorized("send the consent token as 'Authorization: Bearer <token>' or "
                            "?token=", code="token_required")
     try:
         proof = tokens.read(token)
     except InvalidToken as exc:
-        raise InvalidInput(str(exc), code="invalid_token") from None
+        raise Unauthorized(str(exc), code="invalid_token") from None
     if proof.site != site.key:
         raise NotFound("no consent record with this id for this token", code="consent_not_found")
     with ledger.engine.connect() as conn:

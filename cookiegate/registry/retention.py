@@ -47,6 +47,12 @@ SESSION = Retention(days=None, session=True)
 UNSTATED = Retention(days=None)
 
 
+def _days(value: float) -> Retention:
+    if value < 0 or value != value or value == float("inf"):
+        raise ValueError("retention must be a finite number of days, not negative")
+    return Retention(days=round(value, 4))
+
+
 def parse_retention(value: object) -> Retention:
     """Parse a lifetime; raises ValueError with a readable reason when it cannot."""
     if value is None or value == "":
@@ -54,18 +60,18 @@ def parse_retention(value: object) -> Retention:
     if isinstance(value, bool):
         raise ValueError("retention must be a number of days or a text like '13 months'")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("retention cannot be negative")
-        return Retention(days=round(float(value), 4))
+        return _days(float(value))
     if not isinstance(value, str):
         raise ValueError("retention must be a number of days or a text like '13 months'")
     text = " ".join(value.strip().lower().split())
     if text in SESSION_WORDS:
         return SESSION
     try:
-        return Retention(days=round(float(text.replace(",", ".")), 4))
+        number = float(text.replace(",", "."))
     except ValueError:
         pass
+    else:
+        return _days(number)
     total = 0.0
     position = 0
     found = False

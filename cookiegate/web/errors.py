@@ -5,10 +5,16 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from cookiegate.errors import Conflict, CookieGateError, Forbidden, InvalidInput, NotFound
+from cookiegate.errors import (
+    Conflict,
+    CookieGateError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
 
-STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Conflict: 409}
-UNAUTHORIZED_CODES = {"token_required", "invalid_token"}
+STATUS = {InvalidInput: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404, Conflict: 409}
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
               415: "unsupported_media_type", 429: "too_many_requests"}
 
@@ -27,8 +33,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CookieGateError)
     def domain_error(exc: CookieGateError):  # type: ignore[no-untyped-def]
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        if exc.code in UNAUTHORIZED_CODES:
-            status = 401
         return error_response(status, exc.code, exc.message)
 
     @app.errorhandler(HTTPException)
