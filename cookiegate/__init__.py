@@ -31,7 +31,7 @@ def _instance_secrets(instance: Path) -> dict[str, str]:
     """
     path = instance / "secrets.json"
     if path.exists():
-        return json.loads(path.read_text())  # type: ignore[no-any-return]
+        return json.loads(path.read_text())
     generated = {"SECRET_KEYS": secrets.token_urlsafe(32), "LEDGER_KEYS": secrets.token_urlsafe(32)}
     instance.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -65,7 +65,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = int(app.config["PROXY_FIX"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     app.extensions["cookiegate"] = Runtime.from_config(app.config)
 
@@ -77,7 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
 
     @app.get("/healthz")
-    def healthz():  # type: ignore[no-untyped-def]
+    def healthz():
         return jsonify({"status": "ok", "version": __version__})
 
     return app

@@ -20,7 +20,7 @@ from cookiegate.runtime import Runtime
 
 
 def _runtime() -> Runtime:
-    return current_app.extensions["cookiegate"]  # type: ignore[no-any-return]
+    return current_app.extensions["cookiegate"]
 
 
 def domain_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,4 +1,4 @@
-"""The consent ledger proves itself: tampering of every kind is caught, erasure and purge are not."""
+"""The ledger proves itself: every kind of tampering is caught; erasure and purge are not."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner, FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 
 from cookiegate.clock import utcnow
@@ -273,7 +273,7 @@ def test_200_concurrent_posts_make_200_verified_records(
                 barrier.wait(10)
             with urllib.request.urlopen(request, timeout=60) as response:
                 results.append(response.status)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=visitor, args=(i,)) for i in range(200)]

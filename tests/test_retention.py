@@ -35,7 +35,7 @@ def test_parse_retention(text: object, days: float | None, session: bool) -> Non
 @pytest.mark.parametrize("text", ["forever-ish", "10 fortnights", "-3", -1, True, "1 year later",
                                   ["1 year"]])
 def test_unreadable_retention_says_why(text: object) -> None:
-    with pytest.raises(ValueError, match="retention|unit"):
+    with pytest.raises(ValueError, match=r"retention|unit"):
         parse_retention(text)
 
 

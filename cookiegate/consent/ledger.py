@@ -28,9 +28,9 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, or_, select, update
 
 from cookiegate.clock import isoformat, utcnow
 from cookiegate.consent.models import ConsentRecord, LedgerLane
@@ -39,8 +39,8 @@ from cookiegate.consent.visitor import Visitor
 from cookiegate.errors import Conflict, InvalidInput
 from cookiegate.sites.models import Site
 
-records = ConsentRecord.__table__
-lanes = LedgerLane.__table__
+records = cast(Table, ConsentRecord.__table__)
+lanes = cast(Table, LedgerLane.__table__)
 GENESIS = "0" * 64
 PERSONAL_FIELDS = ("page_url", "ip_truncated", "ua_family", "ua_os", "ua_device")
 
@@ -256,7 +256,8 @@ class Ledger:
                     personal_salt=None, erased_at=utcnow()))
         return ids
 
-    def purge(self, site_id: int, cutoff: datetime, dry_run: bool = False) -> list[tuple[int, int, int]]:
+    def purge(self, site_id: int, cutoff: datetime,
+              dry_run: bool = False) -> list[tuple[int, int, int]]:
         """Remove each lane's records older than `cutoff`; returns (lane, first, last) seqs cut.
 
         Only a lane's oldest run is cut, so the lane's sealed base moves forward and the rest
@@ -333,8 +334,8 @@ class Ledger:
         site_id, lane, seq, cid = row["site_id"], row["lane"], row["seq"], row["consent_id"]
 
         def problem(kind: str, message: str) -> None:
-            found.append(Problem(site_id, lane, seq, cid, kind,
-                                 f"site {site_id} lane {lane} seq {seq} (consent {cid}): {message}"))
+            where = f"site {site_id} lane {lane} seq {seq} (consent {cid})"
+            found.append(Problem(site_id, lane, seq, cid, kind, f"{where}: {message}"))
 
         if lane >= lane_count:
             problem("inserted", f"lane {lane} does not exist (the site has {lane_count})")

@@ -142,10 +142,7 @@ def parse_submission(body: Any, site: PublishedSite, gpc_header: bool = False,
     requested_source = body.get("source")
     if requested_source is not None and requested_source not in SOURCES:
         raise _fail(f"source must be one of {', '.join(SOURCES)}", "invalid_source")
-    if action == "withdraw":
-        final_source = "withdrawal"
-    else:
-        final_source = requested_source or source
+    final_source = "withdrawal" if action == "withdraw" else requested_source or source
     return ConsentSubmission(
         consent_id=None if consent_id is None else parse_consent_id(consent_id),
         action=action, choices=choices, language=_language(body.get("lang"), site),

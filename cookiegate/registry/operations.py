@@ -40,7 +40,8 @@ class ImportSummary:
 
 
 def _apply(entry: RegistryEntry, data: EntryData) -> None:
-    entry.name, entry.match, entry.domain, entry.kind = data.name, data.match, data.domain, data.kind
+    entry.name, entry.match, entry.domain = data.name, data.match, data.domain
+    entry.kind = data.kind
     entry.party, entry.provider, entry.purpose = data.party, data.provider, data.purpose
     entry.category = data.category
     entry.retention_days, entry.session = data.retention.days, data.retention.session

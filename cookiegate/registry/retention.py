@@ -80,7 +80,8 @@ def parse_retention(value: object) -> Retention:
         if between not in ("", "and"):
             break
         unit = part.group(2)
-        unit = UNIT_ALIASES.get(unit, unit.rstrip("s") if unit.rstrip("s") in DAYS_PER_UNIT else unit)
+        singular = unit.rstrip("s")
+        unit = UNIT_ALIASES.get(unit, singular if singular in DAYS_PER_UNIT else unit)
         if unit not in DAYS_PER_UNIT:
             raise ValueError(f"unknown unit {part.group(2)!r} in retention {value!r}")
         total += float(part.group(1).replace(",", ".")) * DAYS_PER_UNIT[unit]

@@ -117,14 +117,18 @@ def validate_entry(raw: Mapping[str, Any], categories: Sequence[str],
                      category=category, retention=retention)
 
 
+class _Broken(str):
+    """A row the reader already knows is wrong; the text says why."""
+
+
 def _collect(rows: Iterable[tuple[str, Any]], categories: Sequence[str],
              site_domains: Sequence[str]) -> list[EntryData]:
-    """Validate every row; rows given as a string are already known to be broken."""
+    """Validate every row and report every problem at once."""
     entries: list[EntryData] = []
     problems: list[str] = []
     seen: dict[tuple[str, str, str, str], str] = {}
     for where, raw in rows:
-        if isinstance(raw, str):
+        if isinstance(raw, _Broken):
             problems.append(f"{where}: {raw}")
             continue
         if not isinstance(raw, Mapping):
@@ -188,7 +192,7 @@ def read_registry_csv(text: str, categories: Sequence[str],
         for raw in reader:
             where = f"line {reader.line_num}"
             if None in raw:
-                rows.append((where, "more cells than the header has columns"))
+                rows.append((where, _Broken("more cells than the header has columns")))
                 continue
             cleaned: dict[str, Any] = {k: _csv_unescape(v or "") for k, v in raw.items() if k}
             if not any(v.strip() for v in cleaned.values()):
@@ -198,7 +202,7 @@ def read_registry_csv(text: str, categories: Sequence[str],
                 try:
                     cleaned["retention_days"] = float(days)
                 except ValueError:
-                    rows.append((where, f"retention_days {days!r} is not a number"))
+                    rows.append((where, _Broken(f"retention_days {days!r} is not a number")))
                     continue
             rows.append((where, cleaned))
     except csv.Error as exc:
@@ -211,12 +215,23 @@ def write_registry_csv(entries: Iterable[EntryData]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        retention = "session" if entry.retention.session else (
-            "" if entry.retention.days is None else f"{entry.retention.days:g} days")
+        retention = _retention_cell(entry.retention)
         writer.writerow([_csv_safe(entry.name), entry.match, entry.domain, entry.party, entry.kind,
                          _csv_safe(entry.provider), _csv_safe(entry.purpose), entry.category,
                          retention])
     return out.getvalue()
+
+
+def _retention_cell(retention: Retention) -> str:
+    """Readable ("13 months") when that reads back to the same days, else exact days."""
+    if retention.session:
+        return "session"
+    if retention.days is None:
+        return ""
+    label = retention.label()
+    if parse_retention(label).days == retention.days:
+        return label
+    return f"{retention.days:.10g} days"
 
 
 _FORMULA_START = ("=", "+", "-", "@")

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,8 @@ from cookiegate.sites.defaults import CONSENT_MODE, DEFAULT_CATEGORIES, DEFAULT_
 from cookiegate.sites.models import MAX_LIFETIME_DAYS, Category, PublishedConfig, Site
 
 SITE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 SNAPSHOT_SCHEMA = 1
 
@@ -44,7 +46,9 @@ def validate_site_key(key: str) -> str:
 def validate_domains(domains: Sequence[str]) -> list[str]:
     cleaned: list[str] = []
     for raw in domains:
-        domain = normalise_domain(raw)
+        # a pasted URL is fine: keep its host name (cookies ignore scheme and port)
+        host = urlsplit(raw.strip()).hostname if "://" in raw else raw
+        domain = normalise_domain(host)
         if not HOST.match(domain):
             raise InvalidInput(f"domain {raw!r} must be a bare host name such as example.com "
                                "(no scheme, port or path)", code="invalid_domain")
@@ -191,7 +195,8 @@ def publish_site(session: Session, site: Site) -> Publication:
     old = json.loads(latest.body) if latest else None
     version = (latest.version + 1) if latest else 1
     snapshot = build_snapshot(session, site, version)
-    if old is not None and latest is not None and _without_version(old) == _without_version(snapshot):
+    unchanged = old is not None and _without_version(old) == _without_version(snapshot)
+    if latest is not None and unchanged:
         return Publication(config=latest, created=False, reprompt_reasons=[])
     reasons = material_changes(old, snapshot)
     body = canonical_json(snapshot)

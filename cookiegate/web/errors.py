@@ -19,7 +19,7 @@ HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"
               415: "unsupported_media_type", 429: "too_many_requests"}
 
 
-def error_response(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
+def error_response(status: int, code: str, message: str):
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
     return response
@@ -31,12 +31,12 @@ def _wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CookieGateError)
-    def domain_error(exc: CookieGateError):  # type: ignore[no-untyped-def]
+    def domain_error(exc: CookieGateError):
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         return error_response(status, exc.code, exc.message)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException):
         if not _wants_json():
             return exc
         status = exc.code or 500
@@ -49,7 +49,7 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(exc: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return error_response(500, "internal_error",

@@ -20,8 +20,8 @@ from cookiegate.consent.visitor import describe_visitor
 from cookiegate.errors import Forbidden, InvalidInput
 from cookiegate.registry.matching import domain_covers
 from cookiegate.registry.operations import export_registry
-from cookiegate.sites.policy import policy_document, public_config
 from cookiegate.sites.operations import PublishedSite
+from cookiegate.sites.policy import policy_document, public_config
 from cookiegate.web.delivery import cacheable
 from cookiegate.web.runtime import runtime
 

@@ -8,4 +8,4 @@ from cookiegate.runtime import Runtime
 
 
 def runtime() -> Runtime:
-    return current_app.extensions["cookiegate"]  # type: ignore[no-any-return]
+    return current_app.extensions["cookiegate"]

@@ -1,0 +1,36 @@
+# The two commands of the README, plus the benchmark. Everything installs itself into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+## make demo: install, then serve the gateway on SQLite with the seeded demo shop
+demo: $(VENV)/.installed
+	$(BIN)/cookiegate demo --port $(PORT)
+
+## make test: install, then lint, type-check, check import contracts and run the whole suite
+test: $(VENV)/.installed lint
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## make bench: consent throughput under gunicorn on SQLite and PostgreSQL -> bench/results.json
+bench: $(VENV)/.installed
+	$(BIN)/python bench/consent_load.py --output bench/results.json
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
