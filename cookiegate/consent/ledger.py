@@ -26,11 +26,23 @@ import json
 import secrets
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from cookiegate.clock import isoformat, utcnow
 from cookiegate.consent.models import ConsentRecord, LedgerLane
@@ -43,6 +55,53 @@ records = cast(Table, ConsentRecord.__table__)
 lanes = cast(Table, LedgerLane.__table__)
 GENESIS = "0" * 64
 PERSONAL_FIELDS = ("page_url", "ip_truncated", "ua_family", "ua_os", "ua_device")
+
+# The write path's statements. A consent POST runs them once each; see _DriverStatement.
+_LOCK_LANE = (select(lanes).where(lanes.c.site_id == bindparam("w_site"),
+                                  lanes.c.lane == bindparam("w_lane")).with_for_update())
+_FIND = select(records).where(records.c.consent_id == bindparam("w_consent_id"))
+_STORE_HEAD = (update(lanes).where(lanes.c.site_id == bindparam("w_site"),
+                                   lanes.c.lane == bindparam("w_lane"))
+               .values({c: bindparam(c) for c in ("seq", "head_hash", "base_seq", "base_hash",
+                                                  "key_id", "seal")}))
+_RECORD_COLUMNS = [c.name for c in records.columns if c.name != "id"]
+
+
+class _DriverStatement:
+    """A Core statement compiled once for one dialect and run on a plain DBAPI cursor.
+
+    SQLAlchemy's per-execution bookkeeping costs about ten times the database work of an
+    append on SQLite (measured: 0.65 ms against 0.07 ms), and the append runs on every
+    consent POST, so the write path keeps SQLAlchemy's compiler and types but not its
+    execution machinery.
+    """
+
+    def __init__(self, statement: Any, dialect: Any, column_keys: list[str] | None = None,
+                 result_table: Table | None = None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        self.sql = str(compiled)
+        self.order = list(compiled.positiontup or []) if compiled.positional else None
+        self.binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                      for name, bind in compiled.binds.items()}
+        self.results = {c.name: c.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for c in (result_table.columns if result_table is not None else [])}
+
+    def params(self, values: dict[str, Any]) -> Any:
+        converted = {name: (fn(values[name]) if fn else values[name])
+                     for name, fn in self.binds.items() if name in values}
+        return [converted[name] for name in self.order] if self.order is not None else converted
+
+    def one(self, cursor: Any, values: dict[str, Any]) -> dict[str, Any] | None:
+        cursor.execute(self.sql, self.params(values))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        names = [d[0] for d in cursor.description]
+        return {name: (self.results[name](value) if self.results.get(name) else value)
+                for name, value in zip(names, row, strict=True)}
+
+    def run(self, cursor: Any, values: dict[str, Any]) -> None:
+        cursor.execute(self.sql, self.params(values))
 
 
 def _canonical(value: Any) -> bytes:
@@ -120,6 +179,12 @@ class Ledger:
     def __init__(self, engine: Engine, keys: LedgerKeys) -> None:
         self.engine = engine
         self.keys = keys
+        dialect = engine.dialect
+        self._sqlite = dialect.name == "sqlite"
+        self._lock_lane = _DriverStatement(_LOCK_LANE, dialect, result_table=lanes)
+        self._find = _DriverStatement(_FIND, dialect, result_table=records)
+        self._insert = _DriverStatement(records.insert(), dialect, column_keys=_RECORD_COLUMNS)
+        self._store = _DriverStatement(_STORE_HEAD, dialect)
 
     # --- lanes ------------------------------------------------------------------------------
 
@@ -142,22 +207,51 @@ class Ledger:
     def _write(self) -> Any:
         return self.engine.connect().execution_options(cookiegate_write_lock=True)
 
+    def _head_values(self, head: dict[str, Any]) -> dict[str, Any]:
+        head["key_id"] = self.keys.current_id
+        head["seal"] = self.keys.sign(head["key_id"], lane_material(head))
+        return {"w_site": head["site_id"], "w_lane": head["lane"], "seq": head["seq"],
+                "head_hash": head["head_hash"], "base_seq": head["base_seq"],
+                "base_hash": head["base_hash"], "key_id": head["key_id"], "seal": head["seal"]}
+
+    @staticmethod
+    def _missing_lane(site_id: int, lane: int) -> InvalidInput:
+        return InvalidInput(f"ledger lane {lane} of site {site_id} does not exist; run "
+                            "`cookiegate init-db`", code="ledger_not_ready")
+
     def _locked_lane(self, conn: Connection, site_id: int, lane: int) -> dict[str, Any]:
-        head = conn.execute(select(lanes).where(lanes.c.site_id == site_id, lanes.c.lane == lane)
-                            .with_for_update()).mappings().first()
+        head = conn.execute(_LOCK_LANE, {"w_site": site_id, "w_lane": lane}).mappings().first()
         if head is None:
-            raise InvalidInput(f"ledger lane {lane} of site {site_id} does not exist; run "
-                               "`cookiegate init-db`", code="ledger_not_ready")
+            raise self._missing_lane(site_id, lane)
         return dict(head)
 
     def _store_head(self, conn: Connection, head: dict[str, Any]) -> None:
-        head["key_id"] = self.keys.current_id
-        head["seal"] = self.keys.sign(head["key_id"], lane_material(head))
-        conn.execute(update(lanes).where(lanes.c.site_id == head["site_id"],
-                                         lanes.c.lane == head["lane"])
-                     .values(seq=head["seq"], head_hash=head["head_hash"],
-                             base_seq=head["base_seq"], base_hash=head["base_hash"],
-                             key_id=head["key_id"], seal=head["seal"]))
+        conn.execute(_STORE_HEAD, self._head_values(head))
+
+    @contextmanager
+    def _driver_transaction(self) -> Iterator[Any]:
+        """A raw DBAPI cursor inside one transaction that holds the database's write lock
+        on SQLite (BEGIN IMMEDIATE); on PostgreSQL the lane's row lock does that job."""
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            if self._sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                if self._sqlite:
+                    cursor.execute("ROLLBACK")
+                else:
+                    connection.rollback()
+                raise
+            if self._sqlite:
+                cursor.execute("COMMIT")
+            else:
+                connection.commit()
+            cursor.close()
+        finally:
+            connection.close()
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -168,18 +262,19 @@ class Ledger:
         consent_id = submission.consent_id or str(uuid.uuid4())
         lane = lane_for(consent_id, lane_count)
         choices = _canonical(submission.choices).decode()
-        with self._write() as conn, conn.begin():
-            head = self._locked_lane(conn, site_id, lane)
+        with self._driver_transaction() as cursor:
+            head = self._lock_lane.one(cursor, {"w_site": site_id, "w_lane": lane})
+            if head is None:
+                raise self._missing_lane(site_id, lane)
             if submission.consent_id is not None:
-                existing = conn.execute(select(records).where(records.c.consent_id == consent_id)
-                                        ).mappings().first()
+                existing = self._find.one(cursor, {"w_consent_id": consent_id})
                 if existing is not None:
                     if (existing["site_id"] != site_id or existing["action"] != submission.action
                             or existing["choices"] != choices):
                         raise Conflict(
                             f"consent_id {consent_id} already records a different choice; a new "
                             "choice needs a new consent_id", code="consent_id_conflict")
-                    return Appended(record=dict(existing), replayed=True)
+                    return Appended(record=existing, replayed=True)
             row: dict[str, Any] = {
                 "consent_id": consent_id, "previous_consent_id": previous_consent_id,
                 "site_id": site_id, "lane": lane, "seq": head["seq"] + 1,
@@ -194,9 +289,9 @@ class Ledger:
             }
             row["personal_digest"] = personal_digest(row)
             row["record_hash"] = self.keys.sign(row["key_id"], record_material(row))
-            conn.execute(records.insert().values(**row))
+            self._insert.run(cursor, row)
             head["seq"], head["head_hash"] = row["seq"], row["record_hash"]
-            self._store_head(conn, head)
+            self._store.run(cursor, self._head_values(head))
         return Appended(record=row, replayed=False)
 
     # --- reading ----------------------------------------------------------------------------
