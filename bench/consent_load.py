@@ -28,6 +28,7 @@ from typing import Any
 BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH = "postgresql://postgres@127.0.0.1:5432/cookiegate_bench"
+BENCH_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36"
 
 
 def ensure_hey() -> str:
@@ -57,7 +58,7 @@ def postgres_available() -> bool:
             conn.execute("DROP DATABASE IF EXISTS cookiegate_bench WITH (FORCE)")
             conn.execute("CREATE DATABASE cookiegate_bench")
         return True
-    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+    except Exception as exc:  # any failure means "no PostgreSQL here"
         print(f"bench: skipping PostgreSQL ({exc})", file=sys.stderr)
         return False
 
@@ -120,7 +121,7 @@ def run_backend(name: str, database_url: str, hey: str, requests: int, concurren
                            "lang": "en", "page": "https://bench.example/landing"})
         consent_cmd = [hey, "-n", str(requests), "-c", str(concurrency), "-m", "POST",
                        "-T", "application/json", "-H", "Origin: https://bench.example",
-                       "-H", "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36",
+                       "-H", f"User-Agent: {BENCH_USER_AGENT}",
                        "-d", body, f"{base}/cg/bench/consent"]
         trivial_cmd = [hey, "-n", str(requests), "-c", str(concurrency), f"{base}/healthz"]
         warm = 500

@@ -5,12 +5,15 @@ Domain code receives an `Engine` or a `Session` from here; nothing below knows a
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -100,3 +103,78 @@ def alembic_config() -> Any:
     config = Config()
     config.set_main_option("script_location", str(resources.files("cookiegate") / "migrations"))
     return config
+
+
+class DriverStatement:
+    """A Core statement compiled once for one dialect and run on a plain DBAPI cursor.
+
+    For the consent write path, which runs on every consent POST: SQLAlchemy's
+    per-execution bookkeeping costs about ten times the database work of an append on
+    SQLite (measured: 0.65 ms against 0.07 ms), so that path keeps SQLAlchemy's compiler
+    and column types but not its execution machinery.
+    """
+
+    def __init__(self, statement: Any, dialect: Any, column_keys: list[str] | None = None,
+                 result_table: Table | None = None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        self.sql = str(compiled)
+        self.order = list(compiled.positiontup or []) if compiled.positional else None
+        self.binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                      for name, bind in compiled.binds.items()}
+        self.results = {c.name: c.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for c in (result_table.columns if result_table is not None else [])}
+
+    def params(self, values: dict[str, Any]) -> Any:
+        bound = {}
+        for name, process in self.binds.items():
+            if name in values:
+                bound[name] = process(values[name]) if process is not None else values[name]
+        return [bound[name] for name in self.order] if self.order is not None else bound
+
+    def one(self, cursor: Any, values: dict[str, Any]) -> dict[str, Any] | None:
+        cursor.execute(self.sql, self.params(values))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        converted = {}
+        for (name, *_), value in zip(cursor.description, row, strict=True):
+            process = self.results.get(name)
+            converted[name] = process(value) if process is not None else value
+        return converted
+
+    def run(self, cursor: Any, values: dict[str, Any]) -> None:
+        cursor.execute(self.sql, self.params(values))
+
+
+class SQLiteWriterLock:
+    """Queues SQLite writers of all processes on one machine behind an OS file lock.
+
+    SQLite itself makes a blocked writer poll with growing sleeps (1, 2, 5, 10 ms ...),
+    which under load idles the workers; a blocked `flock` wakes the next writer at once.
+    The lock file is opened per process, since a lock taken through a file descriptor
+    inherited across fork() would be shared rather than exclusive.
+    """
+
+    def __init__(self, database: str) -> None:
+        self._path = database + ".writer-lock"
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._fd is None or self._pid != os.getpid():
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()

@@ -26,7 +26,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -48,6 +48,7 @@ from cookiegate.clock import isoformat, utcnow
 from cookiegate.consent.models import ConsentRecord, LedgerLane
 from cookiegate.consent.submission import ConsentSubmission
 from cookiegate.consent.visitor import Visitor
+from cookiegate.database import DriverStatement, SQLiteWriterLock
 from cookiegate.errors import Conflict, InvalidInput
 from cookiegate.sites.models import Site
 
@@ -56,7 +57,7 @@ lanes = cast(Table, LedgerLane.__table__)
 GENESIS = "0" * 64
 PERSONAL_FIELDS = ("page_url", "ip_truncated", "ua_family", "ua_os", "ua_device")
 
-# The write path's statements. A consent POST runs them once each; see _DriverStatement.
+# The write path's statements, run on the DBAPI cursor (see DriverStatement).
 _LOCK_LANE = (select(lanes).where(lanes.c.site_id == bindparam("w_site"),
                                   lanes.c.lane == bindparam("w_lane")).with_for_update())
 _FIND = select(records).where(records.c.consent_id == bindparam("w_consent_id"))
@@ -66,42 +67,6 @@ _STORE_HEAD = (update(lanes).where(lanes.c.site_id == bindparam("w_site"),
                                                   "key_id", "seal")}))
 _RECORD_COLUMNS = [c.name for c in records.columns if c.name != "id"]
 
-
-class _DriverStatement:
-    """A Core statement compiled once for one dialect and run on a plain DBAPI cursor.
-
-    SQLAlchemy's per-execution bookkeeping costs about ten times the database work of an
-    append on SQLite (measured: 0.65 ms against 0.07 ms), and the append runs on every
-    consent POST, so the write path keeps SQLAlchemy's compiler and types but not its
-    execution machinery.
-    """
-
-    def __init__(self, statement: Any, dialect: Any, column_keys: list[str] | None = None,
-                 result_table: Table | None = None) -> None:
-        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
-        self.sql = str(compiled)
-        self.order = list(compiled.positiontup or []) if compiled.positional else None
-        self.binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                      for name, bind in compiled.binds.items()}
-        self.results = {c.name: c.type.dialect_impl(dialect).result_processor(dialect, None)
-                        for c in (result_table.columns if result_table is not None else [])}
-
-    def params(self, values: dict[str, Any]) -> Any:
-        converted = {name: (fn(values[name]) if fn else values[name])
-                     for name, fn in self.binds.items() if name in values}
-        return [converted[name] for name in self.order] if self.order is not None else converted
-
-    def one(self, cursor: Any, values: dict[str, Any]) -> dict[str, Any] | None:
-        cursor.execute(self.sql, self.params(values))
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        names = [d[0] for d in cursor.description]
-        return {name: (self.results[name](value) if self.results.get(name) else value)
-                for name, value in zip(names, row, strict=True)}
-
-    def run(self, cursor: Any, values: dict[str, Any]) -> None:
-        cursor.execute(self.sql, self.params(values))
 
 
 def _canonical(value: Any) -> bytes:
@@ -181,10 +146,12 @@ class Ledger:
         self.keys = keys
         dialect = engine.dialect
         self._sqlite = dialect.name == "sqlite"
-        self._lock_lane = _DriverStatement(_LOCK_LANE, dialect, result_table=lanes)
-        self._find = _DriverStatement(_FIND, dialect, result_table=records)
-        self._insert = _DriverStatement(records.insert(), dialect, column_keys=_RECORD_COLUMNS)
-        self._store = _DriverStatement(_STORE_HEAD, dialect)
+        self._lock_lane = DriverStatement(_LOCK_LANE, dialect, result_table=lanes)
+        self._find = DriverStatement(_FIND, dialect, result_table=records)
+        self._insert = DriverStatement(records.insert(), dialect, column_keys=_RECORD_COLUMNS)
+        self._store = DriverStatement(_STORE_HEAD, dialect)
+        self._writer_lock = (SQLiteWriterLock(engine.url.database)
+                             if self._sqlite and engine.url.database else None)
 
     # --- lanes ------------------------------------------------------------------------------
 
@@ -232,6 +199,11 @@ class Ledger:
     def _driver_transaction(self) -> Iterator[Any]:
         """A raw DBAPI cursor inside one transaction that holds the database's write lock
         on SQLite (BEGIN IMMEDIATE); on PostgreSQL the lane's row lock does that job."""
+        with self._writer_lock or nullcontext(), self._raw_transaction() as cursor:
+            yield cursor
+
+    @contextmanager
+    def _raw_transaction(self) -> Iterator[Any]:
         connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
