@@ -102,7 +102,7 @@ def wait_ready(url: str, timeout: float = 30) -> None:
 
 
 def run_backend(name: str, database_url: str, hey: str, requests: int, concurrency: int,
-                workers: int, threads: int) -> dict[str, Any]:
+                workers: int) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"cg-bench-{name}-"))
     env = {**os.environ, "COOKIEGATE_DATABASE_URL": database_url,
            "COOKIEGATE_SECRET_KEYS": "bench-secret", "COOKIEGATE_LEDGER_KEYS": "bench-ledger",
@@ -111,9 +111,8 @@ def run_backend(name: str, database_url: str, hey: str, requests: int, concurren
     cookiegate(env, "sites", "create", "bench", "--name", "Bench", "--domain", "bench.example")
     port = free_port()
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
-         "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "cookiegate:create_app()"], env=env, start_new_session=True)
+        [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "cookiegate:create_app()"], env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(f"{base}/healthz")
@@ -124,11 +123,10 @@ def run_backend(name: str, database_url: str, hey: str, requests: int, concurren
                        "-H", f"User-Agent: {BENCH_USER_AGENT}",
                        "-d", body, f"{base}/cg/bench/consent"]
         trivial_cmd = [hey, "-n", str(requests), "-c", str(concurrency), f"{base}/healthz"]
-        warm = 500
-        subprocess.run([*trivial_cmd[:1], "-n", str(warm), *trivial_cmd[3:]], check=True,
-                       capture_output=True)
-        subprocess.run([consent_cmd[0], "-n", str(warm), *consent_cmd[3:]], check=True,
-                       capture_output=True)
+        warm = concurrency * 32  # hey sends n // c requests per connection
+        subprocess.run([hey, "-n", str(warm), *trivial_cmd[3:]], check=True, capture_output=True)
+        warm_consent = parse_hey(subprocess.run([hey, "-n", str(warm), *consent_cmd[3:]],
+                                                check=True, capture_output=True, text=True).stdout)
         trivial = parse_hey(subprocess.run(trivial_cmd, check=True, capture_output=True,
                                            text=True).stdout)
         consent = parse_hey(subprocess.run(consent_cmd, check=True, capture_output=True,
@@ -140,8 +138,9 @@ def run_backend(name: str, database_url: str, hey: str, requests: int, concurren
     match = re.search(r"Ledger intact: (\d+) records verified", verify)
     verified = int(match.group(1)) if match else 0
     stored = _count(database_url)
-    sent = requests + warm
-    created = consent["statuses"].get(201, 0) + warm
+    per_connection = requests // concurrency
+    sent = per_connection * concurrency + warm
+    created = consent["statuses"].get(201, 0) + warm_consent["statuses"].get(201, 0)
     return {
         "database": name,
         "trivial": trivial,
@@ -171,8 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--output", default="bench/results.json")
     args = parser.parse_args()
     hey = ensure_hey()
@@ -183,8 +181,7 @@ def main() -> None:
             backends.append(("postgresql", PG_BENCH))
         for name, url in backends:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
-            result = run_backend(name, url, hey, args.requests, args.concurrency, args.workers,
-                                 args.threads)
+            result = run_backend(name, url, hey, args.requests, args.concurrency, args.workers)
             runs.append(result)
             print(f"bench: {name}: consent {result['consent']['requests_per_second']}/s, "
                   f"trivial {result['trivial']['requests_per_second']}/s, ratio "
@@ -196,7 +193,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
         "settings": {"requests": args.requests, "concurrency": args.concurrency,
-                     "gunicorn_workers": args.workers, "threads_per_worker": args.threads,
+                     "gunicorn_workers": args.workers, "worker_class": "sync",
                      "load_generator": "hey"},
         "runs": runs,
     }

@@ -220,3 +220,14 @@ def test_choice_against_an_older_published_version_keeps_that_versions_hash(
     new = post(client, {"action": "accept_all"}).get_json()
     assert stored(app, old["consent_id"])["config_sha256"] == v1["sha256"]
     assert stored(app, new["consent_id"])["config_sha256"] == v2["sha256"]
+
+
+def test_ip_truncation_edge_cases() -> None:
+    from cookiegate.consent.visitor import truncate_ip
+
+    assert truncate_ip("192.168.10.254") == "192.168.10.0/24"
+    assert truncate_ip("::ffff:10.1.2.3") == "10.1.2.0/24"
+    assert truncate_ip("2001:db8::1") == "2001:db8::/48"
+    assert truncate_ip("fe80::1%eth0") == "fe80::/48"
+    for bad in ("", None, "999.1.1.1", "1.2.3", "01.2.3.4", "not an ip", "1.2.3.4.5"):
+        assert truncate_ip(bad) is None, bad

@@ -27,6 +27,10 @@ class Visitor:
 def truncate_ip(address: str | None) -> str | None:
     if not address:
         return None
+    octets = address.split(".")
+    if len(octets) == 4 and all(o.isdigit() and len(o) <= 3 and int(o) < 256 and
+                                (o == "0" or not o.startswith("0")) for o in octets):
+        return f"{octets[0]}.{octets[1]}.{octets[2]}.0/24"  # the common case, without ipaddress
     try:
         ip = ipaddress.ip_address(address.strip().split("%", 1)[0])
     except ValueError:
