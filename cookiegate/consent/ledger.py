@@ -1,9 +1,9 @@
 """The tamper-evident consent ledger.
 
-Each site's records form a few independent hash chains ("lanes"; a record's lane follows
-from its consent id). A record's hash is an HMAC-SHA256, under a ledger key the database
-never sees, over its fields and the previous record's hash; each lane's head (last sequence
-number and hash) is sealed the same way. So `verify` notices:
+Each site's records form a few independent hash chains ("lanes"). A record's hash is an
+HMAC-SHA256, under a ledger key the database never sees, over its fields and the previous
+record's hash; each lane's head (last sequence number and hash) is sealed the same way.
+So `verify` notices:
 
 - a modified record (its hash no longer matches its fields),
 - an inserted record (it cannot carry a valid hash without the key, and breaks the links),
@@ -14,8 +14,10 @@ digest, so erasing them keeps every hash valid, and the erased values cannot be 
 from the digest because the salt is erased with them. Retention purges cut a lane's oldest
 records and move the lane's sealed base forward, which verification starts from.
 
-Writes lock one lane (a row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) only for the
-few statements of one insert.
+Writing: on SQLite, which has one writer at a time anyway, a record goes to the lane its
+consent id picks, under BEGIN IMMEDIATE. On PostgreSQL each writer thread keeps to a lane of
+its own and appends with one conditional statement (see PostgresAppender), so concurrent
+writers neither queue behind one lock nor pay four round trips.
 """
 
 from __future__ import annotations
@@ -70,7 +72,6 @@ _STORE_HEAD = (update(lanes).where(lanes.c.site_id == bindparam("w_site"),
                .values({c: bindparam(c) for c in ("seq", "head_hash", "base_seq", "base_hash",
                                                   "key_id", "seal")}))
 _RECORD_COLUMNS = [c.name for c in records.columns if c.name != "id"]
-
 
 
 def _canonical(value: Any) -> bytes:
