@@ -231,3 +231,22 @@ def test_ip_truncation_edge_cases() -> None:
     assert truncate_ip("fe80::1%eth0") == "fe80::/48"
     for bad in ("", None, "999.1.1.1", "1.2.3", "01.2.3.4", "not an ip", "1.2.3.4.5"):
         assert truncate_ip(bad) is None, bad
+
+
+def test_token_older_than_the_lifetime_is_refused(monkeypatch: Any) -> None:
+    import time
+
+    import pytest
+
+    from cookiegate.consent.tokens import InvalidToken
+
+    tokens = ConsentTokens(["k"])
+    issued_at = time.time() - 40 * 86400
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: issued_at)
+    token = tokens.issue(str(uuid.uuid4()), "shop", {"analytics": False}, 1)
+    monkeypatch.undo()
+    assert tokens.read(token, max_age_days=60).choices == {"analytics": False}
+    with pytest.raises(InvalidToken) as refused:
+        tokens.read(token, max_age_days=30)
+    assert refused.value.expired is True
+    assert tokens.read(token).site == "shop"  # still proves the history without a max age
