@@ -1,7 +1,8 @@
 """Consent throughput benchmark: POST consent vs a trivial JSON endpoint, same app, same run.
 
 Starts the service under gunicorn (2 workers) on SQLite and on PostgreSQL, drives each
-endpoint with `hey` (a separate load-generator process) for a fixed number of requests, then
+endpoint with `hey` (a separate load-generator process) for a fixed number of requests, in
+interleaved rounds so that drift in the machine's speed hits both endpoints alike, then
 checks that every request sent became exactly one stored, verified ledger record.
 Writes the numbers to bench/results.json. Never run by the test suite.
 """
@@ -16,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -102,7 +104,7 @@ def wait_ready(url: str, timeout: float = 30) -> None:
 
 
 def run_backend(name: str, database_url: str, hey: str, requests: int, concurrency: int,
-                workers: int) -> dict[str, Any]:
+                workers: int, rounds: int) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"cg-bench-{name}-"))
     env = {**os.environ, "COOKIEGATE_DATABASE_URL": database_url,
            "COOKIEGATE_SECRET_KEYS": "bench-secret", "COOKIEGATE_LEDGER_KEYS": "bench-ledger",
@@ -118,19 +120,26 @@ def run_backend(name: str, database_url: str, hey: str, requests: int, concurren
         wait_ready(f"{base}/healthz")
         body = json.dumps({"action": "custom", "choices": {"analytics": True},
                            "lang": "en", "page": "https://bench.example/landing"})
-        consent_cmd = [hey, "-n", str(requests), "-c", str(concurrency), "-m", "POST",
-                       "-T", "application/json", "-H", "Origin: https://bench.example",
-                       "-H", f"User-Agent: {BENCH_USER_AGENT}",
-                       "-d", body, f"{base}/cg/bench/consent"]
-        trivial_cmd = [hey, "-n", str(requests), "-c", str(concurrency), f"{base}/healthz"]
-        warm = concurrency * 32  # hey sends n // c requests per connection
-        subprocess.run([hey, "-n", str(warm), *trivial_cmd[3:]], check=True, capture_output=True)
-        warm_consent = parse_hey(subprocess.run([hey, "-n", str(warm), *consent_cmd[3:]],
-                                                check=True, capture_output=True, text=True).stdout)
-        trivial = parse_hey(subprocess.run(trivial_cmd, check=True, capture_output=True,
-                                           text=True).stdout)
-        consent = parse_hey(subprocess.run(consent_cmd, check=True, capture_output=True,
-                                           text=True).stdout)
+        per_round = requests // rounds // concurrency * concurrency  # hey: n // c per worker
+
+        def hey_run(count: int, *args: str) -> dict[str, Any]:
+            output = subprocess.run([hey, "-n", str(count), "-c", str(concurrency), *args],
+                                    check=True, capture_output=True, text=True).stdout
+            return parse_hey(output)
+
+        consent_args = ("-m", "POST", "-T", "application/json",
+                        "-H", "Origin: https://bench.example",
+                        "-H", f"User-Agent: {BENCH_USER_AGENT}",
+                        "-d", body, f"{base}/cg/bench/consent")
+        trivial_args = (f"{base}/healthz",)
+        warm = concurrency * 32
+        hey_run(warm, *trivial_args)
+        runs = [hey_run(warm, *consent_args)]
+        trivial_rounds, consent_rounds = [], []
+        for _ in range(rounds):  # interleaved, so drift in machine speed hits both alike
+            trivial_rounds.append(hey_run(per_round, *trivial_args))
+            consent_rounds.append(hey_run(per_round, *consent_args))
+        runs += consent_rounds
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
@@ -138,20 +147,27 @@ def run_backend(name: str, database_url: str, hey: str, requests: int, concurren
     match = re.search(r"Ledger intact: (\d+) records verified", verify)
     verified = int(match.group(1)) if match else 0
     stored = _count(database_url)
-    per_connection = requests // concurrency
-    sent = per_connection * concurrency + warm
-    created = consent["statuses"].get(201, 0) + warm_consent["statuses"].get(201, 0)
+    sent = warm + per_round * rounds
+    created = sum(r["statuses"].get(201, 0) for r in runs)
+    ratios = [c["requests_per_second"] / t["requests_per_second"]
+              for t, c in zip(trivial_rounds, consent_rounds, strict=True)]
     return {
         "database": name,
-        "trivial": trivial,
-        "consent": consent,
-        "ratio_consent_to_trivial": round(consent["requests_per_second"]
-                                          / trivial["requests_per_second"], 3),
+        "trivial": _summary(trivial_rounds),
+        "consent": _summary(consent_rounds),
+        "ratio_consent_to_trivial": round(statistics.median(ratios), 3),
+        "ratio_per_round": [round(r, 3) for r in ratios],
         "count_check": {"consent_requests_sent": sent, "responses_201": created,
                         "records_stored": stored, "records_verified": verified,
                         "ledger_intact": match is not None,
                         "ok": sent == created == stored == verified},
     }
+
+
+def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median over the rounds of each figure."""
+    return {key: round(statistics.median(r[key] for r in rounds), 2)
+            for key in ("requests_per_second", "p50_ms", "p99_ms")}
 
 
 def _count(database_url: str) -> int:
@@ -171,6 +187,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved trivial/consent rounds; the median ratio is reported")
     parser.add_argument("--output", default="bench/results.json")
     args = parser.parse_args()
     hey = ensure_hey()
@@ -181,7 +199,8 @@ def main() -> None:
             backends.append(("postgresql", PG_BENCH))
         for name, url in backends:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
-            result = run_backend(name, url, hey, args.requests, args.concurrency, args.workers)
+            result = run_backend(name, url, hey, args.requests, args.concurrency, args.workers,
+                                 args.rounds)
             runs.append(result)
             print(f"bench: {name}: consent {result['consent']['requests_per_second']}/s, "
                   f"trivial {result['trivial']['requests_per_second']}/s, ratio "
@@ -192,7 +211,8 @@ def main() -> None:
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "settings": {"requests": args.requests, "concurrency": args.concurrency,
+        "settings": {"requests_per_endpoint": args.requests, "rounds": args.rounds,
+                     "concurrency": args.concurrency,
                      "gunicorn_workers": args.workers, "worker_class": "sync",
                      "load_generator": "hey"},
         "runs": runs,
