@@ -72,6 +72,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from cookiegate import cli
     from cookiegate.web import errors, public
+    from cookiegate.web.json_provider import OrjsonProvider
+
+    app.json = OrjsonProvider(app)
 
     errors.init_app(app)
     app.register_blueprint(public.bp)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import random
 import secrets
 import threading
@@ -48,6 +47,7 @@ from sqlalchemy import (
     update,
 )
 
+from cookiegate.canonical import canonical_bytes
 from cookiegate.clock import isoformat, utcnow
 from cookiegate.consent.models import ConsentRecord, LedgerLane
 from cookiegate.consent.submission import ConsentSubmission
@@ -74,10 +74,6 @@ _STORE_HEAD = (update(lanes).where(lanes.c.site_id == bindparam("w_site"),
 _RECORD_COLUMNS = [c.name for c in records.columns if c.name != "id"]
 
 
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 class LedgerKeys:
     """HMAC keys for the ledger, newest first. Records name the key that hashed them."""
 
@@ -99,12 +95,12 @@ class LedgerKeys:
 
 
 def personal_digest(row: dict[str, Any]) -> str:
-    return hashlib.sha256(_canonical([row["personal_salt"]] + [row[f] for f in PERSONAL_FIELDS])
-                          ).hexdigest()
+    personal = [row["personal_salt"]] + [row[f] for f in PERSONAL_FIELDS]
+    return hashlib.sha256(canonical_bytes(personal)).hexdigest()
 
 
 def record_material(row: dict[str, Any]) -> bytes:
-    return _canonical([
+    return canonical_bytes([
         "cookiegate-ledger-v1", row["site_id"], row["lane"], row["seq"], row["consent_id"],
         row["previous_consent_id"], isoformat(row["created_at"]), row["action"], row["choices"],
         row["config_version"], row["config_sha256"], row["language"], row["source"],
@@ -113,7 +109,7 @@ def record_material(row: dict[str, Any]) -> bytes:
 
 
 def lane_material(row: dict[str, Any]) -> bytes:
-    return _canonical(["cookiegate-lane-v1", row["site_id"], row["lane"], row["seq"],
+    return canonical_bytes(["cookiegate-lane-v1", row["site_id"], row["lane"], row["seq"],
                        row["head_hash"], row["base_seq"], row["base_hash"]])
 
 
@@ -313,7 +309,7 @@ class Ledger:
             "consent_id": submission.consent_id or str(uuid.uuid4()),
             "previous_consent_id": previous_consent_id, "site_id": site_id,
             "created_at": utcnow(), "action": submission.action,
-            "choices": _canonical(submission.choices).decode(),
+            "choices": canonical_bytes(submission.choices).decode(),
             "config_version": config_version, "config_sha256": config_sha256,
             "language": submission.language, "source": submission.source,
             "gpc": submission.gpc, "page_url": submission.page_url,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cookiegate.canonical import loads
 from cookiegate.clock import isoformat
 from cookiegate.consent.ledger import Ledger
 from cookiegate.consent.submission import ConsentSubmission
@@ -62,7 +62,7 @@ def record_consent(ledger: Ledger, tokens: ConsentTokens, published: PublishedSi
     appended = ledger.append(site.site_id, site.ledger_lanes, submission, shown.version,
                              shown.sha256, visitor, previous)
     row = appended.record
-    choices = json.loads(row["choices"])
+    choices = loads(row["choices"])
     days = lifetime_days(choices, _necessary(site), site.accept_lifetime_days,
                          site.refusal_lifetime_days)
     return ConsentReceipt(
@@ -81,7 +81,7 @@ def describe_record(row: dict[str, Any], site_key: str | None = None) -> dict[st
         "previous_consent_id": row["previous_consent_id"],
         "created_at": isoformat(row["created_at"]),
         "action": row["action"],
-        "choices": json.loads(row["choices"]),
+        "choices": loads(row["choices"]),
         "config_version": row["config_version"],
         "config_sha256": row["config_sha256"],
         "language": row["language"],

@@ -7,7 +7,6 @@ and cached briefly so the consent hot path needs no configuration query.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 import time
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cookiegate.canonical import canonical_json, loads
 from cookiegate.errors import Conflict, InvalidInput, NotFound
 from cookiegate.registry.matching import normalise_domain
 from cookiegate.registry.operations import entry_data, list_entries
@@ -30,10 +30,6 @@ _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 SNAPSHOT_SCHEMA = 1
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def validate_site_key(key: str) -> str:
@@ -192,7 +188,7 @@ def latest_publication(session: Session, site_id: int) -> PublishedConfig | None
 def publish_site(session: Session, site: Site) -> Publication:
     """Snapshot the site's current configuration as a new version, unless nothing changed."""
     latest = latest_publication(session, site.id)
-    old = json.loads(latest.body) if latest else None
+    old = loads(latest.body) if latest else None
     version = (latest.version + 1) if latest else 1
     snapshot = build_snapshot(session, site, version)
     unchanged = old is not None and _without_version(old) == _without_version(snapshot)
@@ -293,7 +289,7 @@ def load_published_site(session: Session, key: str, version: int | None = None) 
                        f"(run `cookiegate publish {key}`)", code="site_not_published")
     return PublishedSite(site_id=site.id, key=site.key, version=config.version,
                          prompt_version=config.prompt_version, sha256=config.sha256,
-                         body=json.loads(config.body), ledger_lanes=site.ledger_lanes,
+                         body=loads(config.body), ledger_lanes=site.ledger_lanes,
                          proof_retention_days=site.proof_retention_days)
 
 

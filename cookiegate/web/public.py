@@ -14,6 +14,7 @@ from flask import (
     request,
 )
 
+from cookiegate.canonical import JSONDecodeError, loads
 from cookiegate.consent.operations import record_consent, visitor_history
 from cookiegate.consent.submission import parse_consent_id, parse_submission
 from cookiegate.consent.visitor import describe_visitor
@@ -73,12 +74,10 @@ def _json_body() -> Any:
     if not raw.strip():
         raise InvalidInput("the request body is empty; send a JSON object", code="invalid_body")
     try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise InvalidInput("the request body is not UTF-8 text", code="malformed_json") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
-                           f"column {exc.colno}", code="malformed_json") from None
+        return loads(raw)
+    except JSONDecodeError as exc:
+        raise InvalidInput(f"the request body is not valid JSON: {exc}",
+                           code="malformed_json") from None
 
 
 @bp.get("/banner.js")
