@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,18 @@ demo: $(VENV)/.installed
 	$(BIN)/cookiegate demo --port $(PORT)
 
 ## make test: install, then lint, type-check, check import contracts and run the whole suite
-test: $(VENV)/.installed lint
+test: $(VENV)/.installed chromium lint
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# Browser tests use a system Chromium (or $$COOKIEGATE_CHROMIUM); as root on Debian it is
+# installed with apt, elsewhere Playwright's own is fetched; failing both, they are skipped.
+chromium: $(VENV)/.installed
+	@if [ -n "$$COOKIEGATE_CHROMIUM" ] || command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  $(BIN)/playwright install chromium || echo "No Chromium: browser tests will be skipped."; \
+	fi
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

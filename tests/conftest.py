@@ -123,6 +123,36 @@ def live_server(app: Flask) -> Iterator[str]:
     thread.join(5)
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium_path() -> str | None:
+    """The system Chromium (or COOKIEGATE_CHROMIUM); None means Playwright's own, if any."""
+    import shutil
+
+    configured = os.environ.get("COOKIEGATE_CHROMIUM")
+    if configured:
+        return configured
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A real headless Chromium driven by Playwright."""
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=chromium_path(),
+                                                  args=CHROMIUM_ARGS)
+        except Error as exc:
+            pytest.skip(f"no Chromium to run browser tests ({str(exc).splitlines()[0]}); "
+                        "install Debian's chromium or set COOKIEGATE_CHROMIUM")
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def worker_id(request: pytest.FixtureRequest) -> str:
     workerinput = getattr(request.config, "workerinput", None)

@@ -92,3 +92,34 @@ def test_demo_serves_shop_policy_and_a_consent_round_trip(demo: Any) -> None:
     _, history = fetch(f"{gateway}/cg/demo/consent/{receipt['consent_id']}",
                        headers={"Authorization": f"Bearer {receipt['token']}"})
     assert json.loads(history)["records"][0]["action"] == "reject_all"
+
+
+@pytest.mark.browser
+def test_demo_shop_round_trip_in_a_browser(demo: Any, browser: Any) -> None:
+    """The shop on one origin records a choice with the gateway on another, in Chromium."""
+    port, _ = demo
+    page = browser.new_page()
+    failures: list[str] = []
+    page.on("requestfailed", lambda r: failures.append(f"{r.url} {r.failure}"))
+    page.goto(f"http://localhost:{port + 1}/")
+    page.get_by_role("button", name="Reject all").click()
+    output = page.locator("#rt-output")
+    output.get_by_text("Recorded. Your history:").wait_for(timeout=10000)
+    history = json.loads(output.inner_text().split("\n", 1)[1])
+    assert [r["action"] for r in history["records"]] == ["reject_all"]
+    assert history["records"][0]["page_url"] == f"http://localhost:{port + 1}/"
+    page.get_by_role("button", name="Accept all").click()
+    output.get_by_text('"accept_all"').wait_for(timeout=10000)
+    history = json.loads(output.inner_text().split("\n", 1)[1])
+    assert [r["action"] for r in history["records"]] == ["reject_all", "accept_all"]
+    assert history["records"][1]["choices"]["marketing"] is True
+    page.goto(f"http://localhost:{port + 1}/privacy")
+    rows = page.locator("table.cg-policy-table tbody tr")
+    assert rows.count() == len(DEMO_ROWS)
+    assert page.evaluate("typeof window.CookieGate.config.categories") == "object"
+    assert not failures, failures
+    page.close()
+
+
+DEMO_ROWS = ["PHPSESSID", "cg_consent", "_ga", "_ga_", "__utma", "IDE", "YSC",
+             "VISITOR_INFO1_LIVE", "GPS", "PREF", "tfw_exp"]

@@ -231,3 +231,22 @@ def test_preflight(client: FlaskClient, shop: int) -> None:
 
 def test_healthz(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json()["status"] == "ok"
+
+
+def test_history_is_readable_cross_origin_from_the_sites_domains(client: FlaskClient,
+                                                                 shop: int) -> None:
+    receipt = post(client, {"action": "accept_all"}).get_json()
+    path = f"/cg/shop/consent/{receipt['consent_id']}"
+    preflight = client.options(path, headers={"Origin": "https://www.example.com",
+                                              "Access-Control-Request-Method": "GET",
+                                              "Access-Control-Request-Headers": "authorization"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://www.example.com"
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    history = client.get(path, headers={"Origin": "https://www.example.com",
+                                        "Authorization": f"Bearer {receipt['token']}"})
+    assert history.status_code == 200
+    assert history.headers["Access-Control-Allow-Origin"] == "https://www.example.com"
+    foreign = client.get(path, headers={"Origin": "https://evil.test",
+                                        "Authorization": f"Bearer {receipt['token']}"})
+    assert foreign.status_code == 403

@@ -97,14 +97,23 @@ def config_json(site_key: str) -> Response:
                      vary=("Accept-Language", "Sec-GPC"))
 
 
-@bp.route("/consent", methods=["OPTIONS"], provide_automatic_options=False)
-def consent_preflight(site_key: str) -> Response:
+def _preflight(site_key: str, method: str, headers: str) -> Response:
     origin = _allowed_origin(_site(site_key))
     response = Response(status=204)
-    response.headers["Access-Control-Allow-Methods"] = "POST"
-    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers["Access-Control-Allow-Methods"] = method
+    response.headers["Access-Control-Allow-Headers"] = headers
     response.headers["Access-Control-Max-Age"] = "86400"
     return _with_cors(response, origin)
+
+
+@bp.route("/consent", methods=["OPTIONS"], provide_automatic_options=False)
+def consent_preflight(site_key: str) -> Response:
+    return _preflight(site_key, "POST", "Content-Type")
+
+
+@bp.route("/consent/<consent_id>", methods=["OPTIONS"], provide_automatic_options=False)
+def history_preflight(site_key: str, consent_id: str) -> Response:
+    return _preflight(site_key, "GET", "Authorization")
 
 
 @bp.post("/consent")
@@ -127,6 +136,7 @@ def post_consent(site_key: str) -> Response:
 @bp.get("/consent/<consent_id>")
 def consent_history(site_key: str, consent_id: str) -> Response:
     site = _site(site_key)
+    origin = _allowed_origin(site)
     consent_id = parse_consent_id(consent_id)
     token = request.args.get("token")
     authorization = request.headers.get("Authorization", "")
@@ -139,7 +149,7 @@ def consent_history(site_key: str, consent_id: str) -> Response:
     if request.args.get("download"):
         response.headers["Content-Disposition"] = (
             f'attachment; filename="consent-{consent_id}.json"')
-    return response
+    return _with_cors(response, origin)
 
 
 @bp.get("/policy")
