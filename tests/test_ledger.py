@@ -289,3 +289,16 @@ def test_200_concurrent_posts_make_200_verified_records(
     result = verify(runner)
     assert result.exit_code == 0, result.output
     assert "200 records verified" in result.output
+
+
+def test_postgres_append_survives_a_dropped_connection(app: Flask, runner: FlaskCliRunner,
+                                                       client: FlaskClient, shop: int) -> None:
+    appender = runtime(app).ledger._postgres
+    if appender is None:
+        pytest.skip("PostgreSQL only: SQLite appends hold no connection of their own")
+    first = post(client, {"action": "accept_all"})
+    assert first.status_code == 201
+    appender.local.connection.close()  # as when the server restarts or a proxy drops it
+    second = post(client, {"action": "reject_all"})
+    assert second.status_code == 201
+    assert verify(runner).exit_code == 0

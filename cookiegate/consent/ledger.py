@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import random
 import secrets
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -137,6 +138,11 @@ class Appended:
     replayed: bool
 
 
+class _Reconnect(Exception):
+    """The thread's connection broke; the append may be retried on a new one, since a
+    duplicate of a committed record is caught by its consent id and replayed."""
+
+
 class PostgresAppender:
     """Appends on PostgreSQL in one statement, one round trip, without a held lock.
 
@@ -174,6 +180,7 @@ class PostgresAppender:
     def append(self, row: dict[str, Any], lane_count: int) -> Appended:
         site_id = row["site_id"]
         lane = self._lane(site_id, lane_count)
+        reconnects = 0
         for _ in range(self.ATTEMPTS):
             head = self.heads.get((site_id, lane)) or self.ledger.read_head(site_id, lane)
             new_head = self.ledger.chain(row, lane, head)
@@ -184,6 +191,12 @@ class PostgresAppender:
                       "record": canonical_json(row)}
             try:
                 appended = self._run(params)
+            except _Reconnect:
+                reconnects += 1
+                if reconnects > 2:
+                    raise
+                self.heads.pop((site_id, lane), None)
+                continue
             except Exception as exc:
                 if getattr(exc, "sqlstate", None) != "23505":  # unique_violation
                     raise
@@ -199,20 +212,34 @@ class PostgresAppender:
         raise RuntimeError(f"could not append to the consent ledger of site {site_id} after "
                            f"{self.ATTEMPTS} attempts")
 
+    def _connection(self) -> Any:
+        """This thread's own autocommit connection, outside the pool: switching a pooled
+        connection to autocommit and back, and resetting it on return, cost three extra
+        driver round trips per append."""
+        connection = getattr(self.local, "connection", None)
+        if connection is None or getattr(self.local, "pid", None) != os.getpid():
+            pooled = self.ledger.engine.raw_connection()
+            connection = pooled.driver_connection
+            assert connection is not None
+            pooled.detach()
+            connection.autocommit = True
+            self.local.connection, self.local.pid = connection, os.getpid()
+            self.local.pooled = pooled  # keeps the detached connection alive
+        return connection
+
     def _run(self, params: dict[str, Any]) -> bool:
-        connection = self.ledger.engine.raw_connection()
+        connection = self._connection()
         try:
-            driver = connection.driver_connection
-            assert driver is not None
-            driver.autocommit = True  # the statement is its own transaction
-            try:
-                with driver.cursor() as cursor:
-                    cursor.execute(self.sql, params)
-                    return bool(cursor.rowcount == 1)
-            finally:
-                driver.autocommit = False
-        finally:
-            connection.close()
+            with connection.cursor() as cursor:
+                cursor.execute(self.sql, params)
+                return bool(cursor.rowcount == 1)
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) is None or connection.closed:
+                self.local.connection = None
+                with suppress(Exception):
+                    connection.close()
+                raise _Reconnect from exc
+            raise
 
 
 class Ledger:
