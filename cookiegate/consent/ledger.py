@@ -27,6 +27,7 @@ import hmac
 import os
 import random
 import secrets
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -72,6 +73,9 @@ _STORE_HEAD = (update(lanes).where(lanes.c.site_id == bindparam("w_site"),
                                    lanes.c.lane == bindparam("w_lane"))
                .values({c: bindparam(c) for c in ("seq", "head_hash", "base_seq", "base_hash",
                                                   "key_id", "seal")}))
+_STORE_HEAD_IF_UNCHANGED = _STORE_HEAD.where(lanes.c.seq == bindparam("w_seq"),
+                                             lanes.c.head_hash == bindparam("w_hash"),
+                                             lanes.c.base_seq == bindparam("w_base"))
 _RECORD_COLUMNS = [c.name for c in records.columns if c.name != "id"]
 
 
@@ -252,6 +256,9 @@ class Ledger:
         self._find = DriverStatement(_FIND, dialect, result_table=records)
         self._insert = DriverStatement(records.insert(), dialect, column_keys=_RECORD_COLUMNS)
         self._store = DriverStatement(_STORE_HEAD, dialect)
+        self._store_if_unchanged = DriverStatement(_STORE_HEAD_IF_UNCHANGED, dialect)
+        self._heads: dict[tuple[int, int], dict[str, Any]] = {}
+        self._lanes: dict[int, int] = {}
         self._writer_lock = (SQLiteWriterLock(engine.url.database)
                              if self._sqlite and engine.url.database else None)
         self._read_lane = DriverStatement(_READ_LANE, dialect, result_table=lanes)
@@ -351,7 +358,7 @@ class Ledger:
         row["personal_digest"] = personal_digest(row)
         if self._postgres is not None:
             return self._postgres.append(row, lane_count)
-        return self._append_locked(row, lane_count, check_replay=submission.consent_id is not None)
+        return self._append_locked(row, lane_count)
 
     def chain(self, row: dict[str, Any], lane: int, head: dict[str, Any]) -> dict[str, Any]:
         """Place `row` after the lane's head; returns the lane's new head (sealed)."""
@@ -361,23 +368,45 @@ class Ledger:
         self._head_values(new_head)
         return new_head
 
-    def _append_locked(self, row: dict[str, Any], lane_count: int,
-                       check_replay: bool) -> Appended:
-        """SQLite: the write holds the database lock, so read the head, then append."""
+    def _append_locked(self, row: dict[str, Any], lane_count: int) -> Appended:
+        """SQLite: one writer at a time holds the database lock. The process remembers its
+        lane's head, so the usual append is one conditional head update and one insert;
+        when another process moved the head, read it and chain after it instead."""
         site_id = row["site_id"]
-        lane = uuid.UUID(row["consent_id"]).int % max(lane_count, 1)  # retries meet
-        with self._driver_transaction() as cursor:
-            head = self._lock_lane.one(cursor, {"w_site": site_id, "w_lane": lane})
-            if head is None:
-                raise self._missing_lane(site_id, lane)
-            if check_replay:
-                existing = self._find.one(cursor, {"w_consent_id": row["consent_id"]})
-                if existing is not None:
-                    return self.replay(existing, row)
-            new_head = self.chain(row, lane, head)
-            self._insert.run(cursor, row)
-            self._store.run(cursor, self._head_values(new_head))
+        lane = self._writer_lane(site_id, lane_count)
+        try:
+            with self._driver_transaction() as cursor:
+                new_head = None
+                head = self._heads.get((site_id, lane))
+                if head is not None:
+                    new_head = self.chain(row, lane, head)
+                    self._store_if_unchanged.run(cursor, dict(
+                        self._head_values(new_head), w_seq=head["seq"],
+                        w_hash=head["head_hash"], w_base=head["base_seq"]))
+                    if cursor.rowcount != 1:
+                        new_head = None
+                if new_head is None:
+                    head = self._lock_lane.one(cursor, {"w_site": site_id, "w_lane": lane})
+                    if head is None:
+                        raise self._missing_lane(site_id, lane)
+                    new_head = self.chain(row, lane, head)
+                    self._store.run(cursor, self._head_values(new_head))
+                self._insert.run(cursor, row)
+        except sqlite3.IntegrityError as exc:
+            self._heads.pop((site_id, lane), None)
+            existing = self.find_one(row["consent_id"]) if "consent_id" in str(exc) else None
+            if existing is None:
+                raise
+            return self.replay(existing, row)
+        self._heads[(site_id, lane)] = new_head
         return Appended(record=row, replayed=False)
+
+    def _writer_lane(self, site_id: int, lane_count: int) -> int:
+        """The lane this process appends a site's records to: its own, to keep heads valid."""
+        lane = self._lanes.get(site_id)
+        if lane is None or lane >= lane_count:
+            lane = self._lanes[site_id] = random.randrange(max(lane_count, 1))
+        return lane
 
     def replay(self, existing: dict[str, Any], row: dict[str, Any]) -> Appended:
         """A consent id seen before: the same choice again is a retry, anything else a conflict."""
