@@ -14,10 +14,12 @@ digest, so erasing them keeps every hash valid, and the erased values cannot be 
 from the digest because the salt is erased with them. Retention purges cut a lane's oldest
 records and move the lane's sealed base forward, which verification starts from.
 
-Writing: on SQLite, which has one writer at a time anyway, a record goes to the lane its
-consent id picks, under BEGIN IMMEDIATE. On PostgreSQL each writer thread keeps to a lane of
-its own and appends with one conditional statement (see PostgresAppender), so concurrent
-writers neither queue behind one lock nor pay four round trips.
+Writing: every process appends a site's records to a lane of its own (each thread, on
+PostgreSQL) and remembers that lane's head, so an append is a conditional head update plus
+an insert: under SQLite's single write lock (BEGIN IMMEDIATE) in Ledger._append_locked, and
+as one autocommit statement on PostgreSQL (PostgresAppender). When another writer moved the
+head, the append re-reads it and chains after it. A retried consent id is caught by the
+column's uniqueness and answered from the stored record.
 """
 
 from __future__ import annotations
