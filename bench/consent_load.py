@@ -188,7 +188,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4,
                         help="gunicorn sync workers (4: PostgreSQL round trips leave 2 idle)")
-    parser.add_argument("--rounds", type=int, default=5,
+    parser.add_argument("--rounds", type=int, default=10,
                         help="interleaved trivial/consent rounds; the median ratio is reported")
     parser.add_argument("--output", default="bench/results.json")
     args = parser.parse_args()
