@@ -291,11 +291,12 @@ def test_200_concurrent_posts_make_200_verified_records(
     assert "200 records verified" in result.output
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgres_append_survives_a_dropped_connection(app: Flask, runner: FlaskCliRunner,
                                                        client: FlaskClient, shop: int) -> None:
     appender = runtime(app).ledger._postgres
-    if appender is None:
-        pytest.skip("PostgreSQL only: SQLite appends hold no connection of their own")
+    assert appender is not None
     first = post(client, {"action": "accept_all"})
     assert first.status_code == 201
     appender.local.connection.close()  # as when the server restarts or a proxy drops it
