@@ -11,4 +11,4 @@ def utcnow() -> datetime:
 
 def isoformat(moment: datetime) -> str:
     """ISO 8601 with microseconds and a Z, stable across SQLite and PostgreSQL round trips."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.isoformat(timespec="microseconds") + "Z"  # several times faster than strftime
