@@ -287,9 +287,13 @@ class Ledger:
     def _write(self) -> Any:
         return self.engine.connect().execution_options(cookiegate_write_lock=True)
 
-    def _head_values(self, head: dict[str, Any]) -> dict[str, Any]:
+    def _seal(self, head: dict[str, Any]) -> dict[str, Any]:
         head["key_id"] = self.keys.current_id
         head["seal"] = self.keys.sign(head["key_id"], lane_material(head))
+        return head
+
+    def _head_values(self, head: dict[str, Any]) -> dict[str, Any]:
+        """Statement parameters for storing an already sealed head."""
         return {"w_site": head["site_id"], "w_lane": head["lane"], "seq": head["seq"],
                 "head_hash": head["head_hash"], "base_seq": head["base_seq"],
                 "base_hash": head["base_hash"], "key_id": head["key_id"], "seal": head["seal"]}
@@ -306,7 +310,7 @@ class Ledger:
         return dict(head)
 
     def _store_head(self, conn: Connection, head: dict[str, Any]) -> None:
-        conn.execute(_STORE_HEAD, self._head_values(head))
+        conn.execute(_STORE_HEAD, self._head_values(self._seal(head)))
 
     @contextmanager
     def _driver_transaction(self) -> Iterator[Any]:
@@ -366,9 +370,7 @@ class Ledger:
         """Place `row` after the lane's head; returns the lane's new head (sealed)."""
         row["lane"], row["seq"], row["prev_hash"] = lane, head["seq"] + 1, head["head_hash"]
         row["record_hash"] = self.keys.sign(row["key_id"], record_material(row))
-        new_head = dict(head, seq=row["seq"], head_hash=row["record_hash"])
-        self._head_values(new_head)
-        return new_head
+        return self._seal(dict(head, seq=row["seq"], head_hash=row["record_hash"]))
 
     def _append_locked(self, row: dict[str, Any], lane_count: int) -> Appended:
         """SQLite: one writer at a time holds the database lock. The process remembers its
