@@ -77,18 +77,22 @@ def sites() -> None:
 @click.option("--domain", "domains", multiple=True, required=True,
               help="A domain that counts as first party (repeat for several).")
 @click.option("--language", "languages", multiple=True, help="Banner language (repeatable).")
+@click.option("--accept-days", type=int, help="How long an acceptance lasts (default 182).")
+@click.option("--refusal-days", type=int, help="How long a refusal lasts (default 182).")
 @click.option("--publish/--no-publish", default=True, show_default=True,
               help="Publish version 1 right away so the banner and API work.")
 @with_appcontext
 @domain_errors
 def sites_create(key: str, name: str, domains: tuple[str, ...], languages: tuple[str, ...],
-                 publish: bool) -> None:
+                 accept_days: int | None, refusal_days: int | None, publish: bool) -> None:
     """Create a site with the default categories."""
     from cookiegate.sites.operations import create_site, publish_site
 
     rt = _runtime()
     with rt.database.transaction() as session:
-        site = create_site(session, key, name, domains, languages or ("en",))
+        lifetimes = {k: v for k, v in (("accept_lifetime_days", accept_days),
+                                       ("refusal_lifetime_days", refusal_days)) if v is not None}
+        site = create_site(session, key, name, domains, languages or ("en",), **lifetimes)
         rt.ledger.open_lanes(session.connection(), site.id, site.ledger_lanes)
         message = f"Created site {key} ({', '.join(site.domains)})"
         if publish:

@@ -32,6 +32,10 @@ def test_create_site_then_list(runner: FlaskCliRunner, client: FlaskClient) -> N
     assert "Created site acme" in out and "published version 1" in out
     assert "acme\tAcme\tacme.example,acme.test\tv1" in run(runner, "sites", "list")
     assert client.get("/cg/acme/config.json").get_json()["languages"] == ["en", "fr"]
+    run(runner, "sites", "create", "brief", "--name", "Brief", "--domain", "brief.example",
+        "--accept-days", "395", "--refusal-days", "30")
+    lifetimes = client.get("/cg/brief/config.json").get_json()["lifetimes"]
+    assert lifetimes == {"accept_days": 395, "refusal_days": 30}
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -40,6 +44,8 @@ def test_create_site_then_list(runner: FlaskCliRunner, client: FlaskClient) -> N
     (["ok", "--name", "X", "--domain", "x.example:8080"], "bare host name"),
     (["ok", "--name", " ", "--domain", "x.example"], "needs a name"),
     (["ok", "--name", "X", "--domain", "x.example", "--language", "english!"], "language tag"),
+    (["ok", "--name", "X", "--domain", "x.example", "--accept-days", "400"], "13 months"),
+    (["ok", "--name", "X", "--domain", "x.example", "--refusal-days", "0"], "between 1 and 395"),
 ])
 def test_create_site_rejects_bad_input(runner: FlaskCliRunner, args: list[str],
                                        message: str) -> None:

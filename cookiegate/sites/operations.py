@@ -93,8 +93,10 @@ def create_site(session: Session, key: str, name: str, domains: Sequence[str],
                                code="invalid_language")
     site = Site(key=key, name=name.strip(), domains=validate_domains(domains),
                 languages=langs or ["en"], texts=dict(DEFAULT_TEXTS), theme={}, **settings)
-    validate_lifetime(site.accept_lifetime_days or 182, "the accept lifetime")
-    validate_lifetime(site.refusal_lifetime_days or 182, "the refusal lifetime")
+    for days, what in ((site.accept_lifetime_days, "the accept lifetime"),
+                       (site.refusal_lifetime_days, "the refusal lifetime")):
+        if days is not None:
+            validate_lifetime(days, what)
     for position, spec in enumerate(DEFAULT_CATEGORIES):
         site.categories.append(Category(
             position=position, key=spec["key"], necessary=spec["necessary"],
