@@ -62,7 +62,7 @@ def record_consent(ledger: Ledger, tokens: ConsentTokens, published: PublishedSi
     appended = ledger.append(site.site_id, site.ledger_lanes, submission, shown.version,
                              shown.sha256, visitor, previous)
     row = appended.record
-    choices = loads(row["choices"])
+    choices = loads(row["choices"]) if appended.replayed else submission.choices
     days = lifetime_days(choices, _necessary(site), site.accept_lifetime_days,
                          site.refusal_lifetime_days)
     return ConsentReceipt(
