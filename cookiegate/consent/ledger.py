@@ -261,6 +261,7 @@ class Ledger:
         self._store_if_unchanged = DriverStatement(_STORE_HEAD_IF_UNCHANGED, dialect)
         self._heads: dict[tuple[int, int], dict[str, Any]] = {}
         self._lanes: dict[int, int] = {}
+        self._local = threading.local()
         self._writer_lock = (SQLiteWriterLock(engine.url.database)
                              if self._sqlite and engine.url.database else None)
         self._read_lane = DriverStatement(_READ_LANE, dialect, result_table=lanes)
@@ -321,26 +322,53 @@ class Ledger:
 
     @contextmanager
     def _raw_transaction(self) -> Iterator[Any]:
+        if self._sqlite:
+            with self._sqlite_transaction() as cursor:
+                yield cursor
+            return
         connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
-            if self._sqlite:
-                cursor.execute("BEGIN IMMEDIATE")
             try:
                 yield cursor
             except BaseException:
-                if self._sqlite:
-                    cursor.execute("ROLLBACK")
-                else:
-                    connection.rollback()
+                connection.rollback()
                 raise
-            if self._sqlite:
-                cursor.execute("COMMIT")
-            else:
-                connection.commit()
+            connection.commit()
             cursor.close()
         finally:
             connection.close()
+
+    @contextmanager
+    def _sqlite_transaction(self) -> Iterator[Any]:
+        """BEGIN IMMEDIATE ... COMMIT on this thread's own connection, kept open outside the
+        pool: checking a pooled one out and resetting it on return cost more than the append."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None or getattr(self._local, "pid", None) != os.getpid():
+            pooled = self.engine.raw_connection()
+            connection = pooled.driver_connection
+            assert connection is not None
+            pooled.detach()
+            self._local.connection, self._local.pid = connection, os.getpid()
+            self._local.pooled = pooled  # keeps the detached connection alive
+        cursor = connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    cursor.execute("ROLLBACK")
+                raise
+            try:
+                cursor.execute("COMMIT")
+            except sqlite3.Error:
+                self._local.connection = None  # start the next append on a fresh connection
+                with suppress(sqlite3.Error):
+                    connection.close()
+                raise
+        finally:
+            cursor.close()
 
     # --- writing ----------------------------------------------------------------------------
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode, want_bytes
 
 from cookiegate.canonical import canonical_json, loads
 
@@ -56,13 +56,26 @@ class _TokenSerializer(URLSafeTimedSerializer):
         return base64_encode(canonical_json(obj).encode())
 
 
+class _TokenSigner(TimestampSigner):
+    """Derives each key once per process: itsdangerous derives it anew for every token."""
+
+    _derived: dict[tuple[bytes, bytes], bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        derived = self._derived.get((key, self.salt))
+        if derived is None:
+            derived = self._derived[(key, self.salt)] = super().derive_key(key)
+        return derived
+
+
 class ConsentTokens:
     def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise ValueError("at least one secret key is needed to sign consent tokens")
         # itsdangerous signs with the LAST key of the list and verifies with all of them.
         self._serializer = _TokenSerializer(
-            list(reversed(keys)), salt=SALT, serializer=_CompactJSON,
+            list(reversed(keys)), salt=SALT, serializer=_CompactJSON, signer=_TokenSigner,
             signer_kwargs={"digest_method": hashlib.sha256})
 
     def issue(self, consent_id: str, site: str, choices: dict[str, bool], version: int) -> str:
