@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cookiegate.canonical import loads
-from cookiegate.clock import isoformat
+from cookiegate.clock import isoformat, utcnow
 from cookiegate.consent.ledger import Ledger
 from cookiegate.consent.submission import ConsentSubmission
 from cookiegate.consent.tokens import ConsentTokens, InvalidToken, expires_at, lifetime_days
@@ -72,6 +72,24 @@ def record_consent(ledger: Ledger, tokens: ConsentTokens, published: PublishedSi
         expires_at=expires_at(row["created_at"], days), gpc=bool(row["gpc"]),
         replayed=appended.replayed,
     )
+
+
+def check_token(tokens: ConsentTokens, site: PublishedSite, token: str) -> dict[str, Any]:
+    """Whether a stored token still proves a choice for this site, and if so which."""
+    try:
+        proof = tokens.read(token)
+    except InvalidToken as exc:
+        return {"valid": False, "reason": "expired" if exc.expired else "invalid"}
+    if proof.site != site.key:
+        return {"valid": False, "reason": "other_site"}
+    days = lifetime_days(proof.choices, _necessary(site), site.accept_lifetime_days,
+                         site.refusal_lifetime_days)
+    ends = expires_at(proof.issued_at, days)
+    if ends <= utcnow():
+        return {"valid": False, "reason": "expired"}
+    return {"valid": True, "consent_id": proof.consent_id, "choices": proof.choices,
+            "version": proof.version, "expires_at": isoformat(ends),
+            "reprompt": proof.version < site.prompt_version}
 
 
 def describe_record(row: dict[str, Any], site_key: str | None = None) -> dict[str, Any]:

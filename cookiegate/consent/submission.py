@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from cookiegate.errors import InvalidInput
 from cookiegate.sites.operations import PublishedSite, resolve_language
+from cookiegate.sites.policy import available_languages
 
 ACTIONS = ("accept_all", "reject_all", "custom", "withdraw")
 SOURCES = ("banner", "preferences", "withdrawal", "gpc")
@@ -69,7 +70,7 @@ def _language(requested: Any, site: PublishedSite) -> str:
     if requested is not None and not isinstance(requested, str):
         raise _fail("lang must be a language tag such as en or pt-BR", "invalid_lang")
     try:
-        return resolve_language(requested, site.languages)
+        return resolve_language(requested, available_languages(site))
     except ValueError as exc:
         raise _fail(str(exc), "invalid_lang") from None
 

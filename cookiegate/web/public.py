@@ -14,15 +14,21 @@ from flask import (
     request,
 )
 
+from cookiegate.banner.assets import banner_script, banner_stylesheet
 from cookiegate.canonical import JSONDecodeError, canonical_bytes, loads
-from cookiegate.consent.operations import record_consent, visitor_history
+from cookiegate.consent.operations import check_token, record_consent, visitor_history
 from cookiegate.consent.submission import parse_consent_id, parse_submission
 from cookiegate.consent.visitor import describe_visitor
 from cookiegate.errors import Forbidden, InvalidInput
 from cookiegate.registry.matching import domain_covers
 from cookiegate.registry.operations import export_registry
 from cookiegate.sites.operations import PublishedSite
-from cookiegate.sites.policy import policy_document, public_config
+from cookiegate.sites.policy import (
+    available_languages,
+    banner_config,
+    policy_document,
+    public_config,
+)
 from cookiegate.web.delivery import cacheable
 from cookiegate.web.runtime import runtime
 
@@ -44,7 +50,7 @@ def _language(site: PublishedSite) -> str:
     requested = request.args.get("lang")
     if requested:
         return requested
-    return request.accept_languages.best_match(site.languages) or site.languages[0]
+    return request.accept_languages.best_match(available_languages(site)) or site.languages[0]
 
 
 def _allowed_origin(site: PublishedSite) -> str | None:
@@ -83,10 +89,17 @@ def _json_body() -> Any:
 @bp.get("/banner.js")
 def banner_js(site_key: str) -> Response:
     site = _site(site_key)
-    config = public_config(site, _language(site), _gpc())
-    script = render_template("banner.js.jinja", config=json.dumps(config, separators=(",", ":")))
+    config = banner_config(site, _language(site), _gpc())
+    script = banner_script(json.dumps(config, separators=(",", ":"), ensure_ascii=False))
     return cacheable(request, script.encode(), "text/javascript", BANNER_CACHE,
                      vary=("Accept-Language", "Sec-GPC"))
+
+
+@bp.get("/banner.css")
+def banner_css(site_key: str) -> Response:
+    site = _site(site_key)
+    return cacheable(request, banner_stylesheet(site.body["theme"]).encode(), "text/css",
+                     BANNER_CACHE)
 
 
 @bp.get("/config.json")
@@ -133,6 +146,20 @@ def post_consent(site_key: str) -> Response:
     # Built directly rather than through jsonify: this is the hottest response we send.
     return Response(canonical_bytes(receipt.as_json()), status=201, headers=headers,
                     mimetype="application/json")
+
+
+@bp.post("/consent/verify")
+def verify_token(site_key: str) -> Response:
+    """Whether the banner may trust the visitor's stored token (no database read)."""
+    site = _site(site_key)
+    origin = _allowed_origin(site)
+    body = _json_body()
+    token = body.get("token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise InvalidInput("send {\"token\": \"<the cg_consent token>\"}", code="invalid_token")
+    response = jsonify(check_token(runtime().tokens, site, token))
+    response.headers["Cache-Control"] = "no-store"
+    return _with_cors(response, origin)
 
 
 @bp.get("/consent/<consent_id>")
