@@ -124,7 +124,9 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 # fixture sites: every *.test host is this machine
+                 "--host-resolver-rules=MAP *.test 127.0.0.1"]
 
 
 def chromium_path() -> str | None:

@@ -102,17 +102,21 @@ def test_demo_shop_round_trip_in_a_browser(demo: Any, browser: Any) -> None:
     failures: list[str] = []
     page.on("requestfailed", lambda r: failures.append(f"{r.url} {r.failure}"))
     page.goto(f"http://localhost:{port + 1}/")
-    page.get_by_role("button", name="Reject all").click()
+    banner = page.get_by_role("dialog", name="Your privacy choices")
+    banner.get_by_role("button", name="Reject all").click()
     output = page.locator("#rt-output")
     output.get_by_text("Recorded. Your history:").wait_for(timeout=10000)
     history = json.loads(output.inner_text().split("\n", 1)[1])
     assert [r["action"] for r in history["records"]] == ["reject_all"]
     assert history["records"][0]["page_url"] == f"http://localhost:{port + 1}/"
-    page.get_by_role("button", name="Accept all").click()
+    page.get_by_role("link", name="Cookie settings").click()
+    page.get_by_role("dialog", name="Cookie settings").get_by_role(
+        "button", name="Accept all").click()
     output.get_by_text('"accept_all"').wait_for(timeout=10000)
     history = json.loads(output.inner_text().split("\n", 1)[1])
     assert [r["action"] for r in history["records"]] == ["reject_all", "accept_all"]
     assert history["records"][1]["choices"]["marketing"] is True
+    assert page.evaluate("document.cookie").count("_ga=") == 1  # the gated tag ran
     page.goto(f"http://localhost:{port + 1}/privacy")
     rows = page.locator("table.cg-policy-table tbody tr")
     assert rows.count() == len(DEMO_ROWS)

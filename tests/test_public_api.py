@@ -53,9 +53,17 @@ def test_config_json_lists_categories_texts_and_registry_summary(client: FlaskCl
 def test_config_language_from_query_then_accept_language(client: FlaskClient, shop: int) -> None:
     assert client.get("/cg/shop/config.json?lang=de").get_json()["lang"] == "de"
     assert client.get("/cg/shop/config.json?lang=de-AT").get_json()["lang"] == "de"
-    assert client.get("/cg/shop/config.json?lang=fr").get_json()["lang"] == "en"
-    accept = {"Accept-Language": "fr-FR, de;q=0.8, en;q=0.5"}
+    # the banner speaks every EU language and Welsh even where the site wrote only en and de
+    french = client.get("/cg/shop/config.json?lang=fr").get_json()
+    assert french["lang"] == "fr" and french["texts"]["reject_all"] == "Tout refuser"
+    assert client.get("/cg/shop/config.json?lang=ja").get_json()["lang"] == "en"
+    accept = {"Accept-Language": "ja-JP, de;q=0.8, en;q=0.5"}
     assert client.get("/cg/shop/config.json", headers=accept).get_json()["lang"] == "de"
+    accept = {"Accept-Language": "cy-GB, en;q=0.5"}
+    welsh = client.get("/cg/shop/config.json", headers=accept).get_json()
+    assert welsh["lang"] == "cy"
+    assert welsh["texts"]["title"] == "Eich dewisiadau preifatrwydd"
+    assert [c["name"] for c in welsh["categories"]][2] == "Dadansoddi"
 
 
 def test_config_reports_gpc_header(client: FlaskClient, shop: int) -> None:

@@ -21,7 +21,8 @@ CATEGORY_KEYS = ("necessary", "preferences", "analytics", "marketing")
 @cache
 def catalog() -> dict[str, dict[str, Any]]:
     text = (resources.files("cookiegate.banner") / "strings.json").read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    loaded: dict[str, dict[str, Any]] = json.loads(text)
+    return loaded
 
 
 def ui_strings(lang: str) -> dict[str, str]:

@@ -92,7 +92,8 @@ def create_site(session: Session, key: str, name: str, domains: Sequence[str],
             raise InvalidInput(f"language {lang!r} is not a language tag such as en or pt-BR",
                                code="invalid_language")
     site = Site(key=key, name=name.strip(), domains=validate_domains(domains),
-                languages=langs or ["en"], texts=dict(DEFAULT_TEXTS), theme={}, **settings)
+                languages=langs or ["en"], texts=settings.pop("texts", dict(DEFAULT_TEXTS)),
+                theme=settings.pop("theme", {}), **settings)
     for days, what in ((site.accept_lifetime_days, "the accept lifetime"),
                        (site.refusal_lifetime_days, "the refusal lifetime")):
         if days is not None:

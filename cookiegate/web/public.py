@@ -50,7 +50,14 @@ def _language(site: PublishedSite) -> str:
     requested = request.args.get("lang")
     if requested:
         return requested
-    return request.accept_languages.best_match(available_languages(site)) or site.languages[0]
+    # Accept-Language in the visitor's order; "cy-GB" is served by "cy" before "en;q=0.5"
+    offered = {lang.lower(): lang for lang in available_languages(site)}
+    for value, _quality in request.accept_languages:
+        tag = value.lower()
+        found = offered.get(tag) or offered.get(tag.split("-", 1)[0])
+        if found:
+            return found
+    return site.languages[0]
 
 
 def _allowed_origin(site: PublishedSite) -> str | None:

@@ -418,7 +418,7 @@
     x.open("POST", base + "/cg/" + C.site + "/consent/verify");
     x.setRequestHeader("Content-Type", "text/plain");
     x.onloadend = function () {
-      var ok = x.status === 200 && JSON.parse(x.responseText).valid;
+      var r = x.status === 200 && JSON.parse(x.responseText), ok = r && r.valid && !r.reprompt;
       if (ok) try { sessionStorage.setItem(NAME, tail); } catch (e) { /* blocked */ }
       done(ok || !x.status || x.status >= 500);  /* gateway unreachable: keep the choice */
     };
