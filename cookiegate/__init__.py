@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "CONFIG_CACHE_SECONDS": 5.0,
     "MAX_CONSENT_BYTES": 8 * 1024,
     "PROXY_FIX": 0,  # how many trusted reverse proxies set X-Forwarded-For in front of us
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": 3600,
 }
 
 
@@ -71,13 +74,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["cookiegate"] = Runtime.from_config(app.config)
 
     from cookiegate import cli
-    from cookiegate.web import errors, public
+    from cookiegate.web import errors, preferences, public
     from cookiegate.web.json_provider import OrjsonProvider
 
     app.json = OrjsonProvider(app)
 
     errors.init_app(app)
     app.register_blueprint(public.bp)
+    preferences.init_app(app)
     cli.init_app(app)
 
     @app.get("/healthz")

@@ -37,6 +37,7 @@ def marketing_site(gateway: str, log: SiteLog, html_lang: str = "en") -> Flask:
     site = Flask("fixture-shop")
 
     @site.get("/")
+    @site.get("/other")
     def home() -> Response:
         page = f"""<!doctype html>
 <html lang="{request.args.get('lang', html_lang)}"><head><meta charset="utf-8">

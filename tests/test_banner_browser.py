@@ -378,3 +378,18 @@ def test_language_follows_the_pages_html_lang(world: dict[str, Any]) -> None:
     for label in ('Alle akzeptieren', 'Alle ablehnen', 'Anpassen'):
         assert banner.get_by_role("button", name=label).is_visible()
     assert page.locator(".cg").get_attribute("lang") == "de"
+
+
+def test_the_preference_page_records_consent_without_javascript(world: dict[str, Any]) -> None:
+    context = world["browser"].new_context(ignore_https_errors=True, java_script_enabled=False)
+    page = context.new_page()
+    back = world["shop"] + "other"
+    page.goto(f"{world['gateway']}/cg/shop/preferences?next={back}")
+    assert not page.get_by_label("Analytics").is_checked()
+    page.get_by_label("Analytics").check()
+    with page.expect_navigation(url=back):
+        page.get_by_role("button", name="Save my choices").click()
+    [row] = records(world["app"])
+    assert row["source"] == "preferences"
+    assert row["choices"] == {"necessary": True, "preferences": False, "analytics": True,
+                              "marketing": False}

@@ -26,6 +26,8 @@ def error_response(status: int, code: str, message: str):
 
 
 def _wants_json() -> bool:
+    if request.path.endswith("/preferences"):  # the no-JavaScript page answers in HTML
+        return False
     return request.path.startswith(("/cg/", "/api/")) or request.path.endswith(".json")
 
 
