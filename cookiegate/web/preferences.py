@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, make_response, redirect, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response as BaseResponse
 
 from cookiegate.consent.operations import check_token, record_consent
 from cookiegate.consent.submission import parse_submission
@@ -77,7 +78,7 @@ def show(site_key: str) -> Response:
 
 
 @bp.post("/preferences")
-def save(site_key: str) -> Response:
+def save(site_key: str) -> BaseResponse:
     site = _site(site_key)
     form = PreferencesForm()
     next_url = safe_next(site, request.form.get("next"))
@@ -99,7 +100,7 @@ def save(site_key: str) -> Response:
     visitor = describe_visitor(request.remote_addr, request.headers.get("User-Agent"))
     rt = runtime()
     receipt = record_consent(rt.ledger, rt.tokens, rt.published, site, submission, visitor)
-    response = (redirect(next_url, code=303) if next_url else
+    response: BaseResponse = (redirect(next_url, code=303) if next_url else
                 _page(site, PreferencesForm(), receipt.choices, None, saved=True))
     domain = _shared_cookie_domain(site)
     if domain:
