@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench clean chromium
+.PHONY: demo test lint bench bench-consent bench-banner clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,16 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## make bench: consent throughput under gunicorn on SQLite and PostgreSQL -> bench/results.json
-bench: $(VENV)/.installed
+## make bench: every benchmark; results in bench/*.json
+bench: bench-consent bench-banner
+
+## consent throughput under gunicorn on SQLite and PostgreSQL -> bench/results.json
+bench-consent: $(VENV)/.installed
 	$(BIN)/python bench/consent_load.py --output bench/results.json
+
+## banner appearance time, layout shift and click-to-event time in Chromium -> bench/banner.json
+bench-banner: $(VENV)/.installed chromium
+	$(BIN)/python bench/banner_timing.py --output bench/banner.json
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -57,7 +57,7 @@ def marketing_site(gateway: str, log: SiteLog, html_lang: str = "en") -> Flask:
         response.headers["Content-Security-Policy"] = (
             f"default-src 'self'; script-src 'self' {gateway_origin}; "
             f"style-src 'self' {gateway_origin}; connect-src 'self' {gateway_origin}; "
-            f"frame-src https://video.test:*; img-src 'self' data:")
+            f"frame-src https://video.test:* {gateway_origin}; img-src 'self' data:")
         response.headers["Set-Cookie"] = "PHPSESSID=abc123; Path=/; Secure; HttpOnly"
         return response
 

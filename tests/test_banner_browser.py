@@ -115,8 +115,10 @@ def test_before_any_choice_nothing_runs_and_the_banner_asks(world: dict[str, Any
     assert ran(page) == []
     assert sum(world["log"].fetched.values()) == 0
     assert cookie_names(page) == {"PHPSESSID"}
-    assert page.locator("iframe[title='Product video']").get_attribute("src") is None
-    assert page.get_by_text("This content is blocked until you allow Marketing").is_visible()
+    video = page.locator("iframe[title='Product video']")
+    assert "/cg/shop/embed?c=marketing" in video.get_attribute("src")  # the placeholder
+    placeholder = page.frame_locator("iframe[title='Product video']")
+    assert placeholder.get_by_text("This content is blocked until you allow Marketing").is_visible()
     consent = page.evaluate("window.dataLayer.map(function (a) { return [].slice.call(a); })")
     assert consent[0][:2] == ["consent", "default"]
     assert consent[0][2]["analytics_storage"] == "denied"
@@ -393,3 +395,20 @@ def test_the_preference_page_records_consent_without_javascript(world: dict[str,
     assert row["source"] == "preferences"
     assert row["choices"] == {"necessary": True, "preferences": False, "analytics": True,
                               "marketing": False}
+
+
+def test_click_to_load_placeholder_loads_one_embed_or_allows_its_category(
+        world: dict[str, Any]) -> None:
+    page = new_page(world)
+    video = page.frame_locator("iframe[title='Product video']")
+    video.get_by_role("button", name="Load content").click()
+    video.get_by_text("Video player").wait_for()
+    assert world["log"].fetched["embed"] == 1
+    assert records(world["app"]) == []  # loading one embed is not consent to a category
+    page.reload()
+    video = page.frame_locator("iframe[title='Product video']")
+    video.get_by_role("button", name="Allow Marketing").click()
+    rows = wait_records(page, world["app"], 1)
+    assert rows[0]["choices"]["marketing"] is True and rows[0]["choices"]["analytics"] is False
+    video.get_by_text("Video player").wait_for()
+    until(page, "(window.__ran || []).indexOf('marketing') >= 0")

@@ -84,5 +84,5 @@ def banner_stylesheet(theme: dict[str, Any]) -> str:
         declarations.append(f"{prop}:{text}")
     css = minified_stylesheet()
     if declarations:
-        css += ".cg,.cg-reopen,.cg-embed{" + ";".join(declarations) + "}"
+        css += ".cg,.cg-reopen{" + ";".join(declarations) + "}"
     return css

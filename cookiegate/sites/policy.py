@@ -99,10 +99,12 @@ def policy_document(site: PublishedSite, requested_lang: str | None) -> dict[str
     }
 
 
-# Labels only the second layer's registry tables use: they arrive with config.json.
+# Labels the first layer does not use (the second layer's tables; the embed placeholder and
+# the preference page, which the gateway renders): banner.js fetches config.json for them.
 SECOND_LAYER_TEXTS = frozenset({"cookies_used", "col_name", "col_provider", "col_purpose",
                                 "col_retention", "col_party", "first_party", "third_party",
-                                "session", "days"})
+                                "session", "days", "embed_blocked", "embed_load",
+                                "embed_always", "saved", "back"})
 _ENTRY_DEFAULTS = {"match": "exact", "domain": None, "kind": "cookie"}
 
 

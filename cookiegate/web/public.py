@@ -109,6 +109,26 @@ def banner_css(site_key: str) -> Response:
                      BANNER_CACHE)
 
 
+@bp.get("/embed")
+def embed_placeholder(site_key: str) -> Response:
+    """What a blocked iframe shows in its own box until its category is allowed."""
+    site = _site(site_key)
+    config = public_config(site, _language(site), False)
+    category = next((c for c in config["categories"] if c["key"] == request.args.get("c")),
+                    None)
+    if category is None:
+        raise InvalidInput("c must be one of this site's categories", code="unknown_category")
+    html = render_template("embed.html", lang=config["lang"], texts=config["texts"],
+                           category=category["key"], name=category["name"])
+    response = cacheable(request, html.encode(), "text/html", CONFIG_CACHE,
+                         vary=("Accept-Language",))
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; base-uri 'none'; "
+        "form-action 'none'")
+    del response.headers["Access-Control-Allow-Origin"]
+    return response
+
+
 @bp.get("/config.json")
 def config_json(site_key: str) -> Response:
     site = _site(site_key)

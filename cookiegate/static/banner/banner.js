@@ -6,7 +6,7 @@
   var W = window, D = document, NAME = "cg_consent", ESC = 27, TAB = 9;
   var script = D.currentScript, base = script ? script.src.replace(/\/cg\/[^/]+\/banner\.js.*$/, "") : "";
   var api = W.CookieGate = W.CookieGate || {};
-  var state = null, root, layer1, layer2, opener, reopen, ready = false;
+  var state = null, root, layer1, layer2, opener, reopen, ready = false, uiLang = C.lang;
   var T = C.texts, cats = C.categories;
 
   /* ---- consent state: a small pure object, read from and written to cg_consent ---- */
@@ -102,28 +102,29 @@
     el.cgDone = true;
     el.src = el.getAttribute("data-cg-src");
     el.removeAttribute("data-cg-src");
-    el.hidden = false;
-    if (el.cgHolder) { el.cgHolder.parentNode.removeChild(el.cgHolder); el.cgHolder = null; }
   }
-  function placeholders(choices) {
+  /* A blocked embed shows the gateway's placeholder page inside its own box (so nothing
+     shifts); that page asks, by message, to load this embed or to allow its category. */
+  function placeholders() {
     var frames = D.querySelectorAll("iframe[data-cg-src][data-cg-category]");
-    for (var i = 0; i < frames.length; i++) (function (f) {
-      if (f.cgHolder || allowed(f.getAttribute("data-cg-category"), choices)) return;
-      var key = f.getAttribute("data-cg-category").replace(/^!/, ""), cat = byKey(key);
-      var name = cat ? cat.name : key;
-      var box = h("div", {"class": "cg-embed", role: "group", "aria-label": name}, [
-        h("p", {}, [T.embed_blocked.replace("{category}", name)]),
-        h("button", {type: "button", "class": "cg-btn"}, [T.embed_load], function () {
-          load(f);
-        }),
-        h("button", {type: "button", "class": "cg-link"}, [T.embed_always.replace("{category}", name)],
-          function () { var c = current(); c[key] = true; decide("custom", c); })
-      ]);
-      f.hidden = true;
-      f.cgHolder = box;
-      f.parentNode.insertBefore(box, f);
-    })(frames[i]);
+    for (var i = 0; i < frames.length; i++) {
+      var f = frames[i];
+      if (!f.cgHeld) f.src = base + "/cg/" + C.site + "/embed?c=" +
+        encodeURIComponent(f.getAttribute("data-cg-category").replace(/^!/, "")) + "&lang=" + uiLang;
+      f.cgHeld = true;
+    }
   }
+  W.addEventListener("message", function (ev) {
+    var m = ev.data, frames = D.querySelectorAll("iframe[data-cg-src]");
+    if (ev.origin !== base || !m || !m.cookiegate) return;
+    for (var i = 0; i < frames.length; i++) if (frames[i].contentWindow === ev.source) {
+      if (m.cookiegate === "allow" && byKey(m.category)) {
+        var c = current();
+        c[m.category] = true;
+        decide("custom", c);
+      } else load(frames[i]);
+    }
+  });
 
   /* ---- removing what a withdrawn category left behind ---- */
   function matches(entry, name) {
@@ -230,7 +231,7 @@
   function apply(choices) {
     gtag("consent", "update", signals(choices));
     gate(choices);
-    placeholders(choices);
+    placeholders();
     showReopen();
   }
 
@@ -432,7 +433,7 @@
     });
     var css = h("link", {rel: "stylesheet", href: base + "/cg/" + C.site + "/banner.css?v=" + C.version});
     D.head.appendChild(css);
-    var lang = wanted(), waiting = 3, found = stored();
+    var lang = uiLang = wanted(), waiting = 3, found = stored();
     function go() {
       if (--waiting) return;
       render();
@@ -447,14 +448,14 @@
       go();
     });
     else go();
-    if (!found) { placeholders(null); go(); return; }
+    if (!found) { placeholders(); go(); return; }
     verify(found, function (ok) {
       if (ok) {
         state = found;
         apply(state.choices);
         emit("consent", {consent_id: state.consent_id, action: "stored", choices: state.choices});
       } else {
-        placeholders(null);
+        placeholders();
       }
       go();
     });
