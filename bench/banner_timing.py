@@ -37,9 +37,13 @@ new MutationObserver(function (_, observer) {
   }
 }).observe(document, {subtree: true, childList: true, attributes: true});
 document.addEventListener("click", function (e) {
-  if (e.target.closest && e.target.closest("[data-cg-action=accept_all]")) window.__cg.click = performance.now();
+  if (e.target.closest && e.target.closest("[data-cg-action=accept_all]")) {
+    window.__cg.click = performance.now();
+  }
 }, true);
-window.addEventListener("cookiegate:consent", function () { window.__cg.consent = performance.now(); });
+window.addEventListener("cookiegate:consent", function () {
+  window.__cg.consent = performance.now();
+});
 """
 
 

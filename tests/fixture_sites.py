@@ -51,6 +51,7 @@ def marketing_site(gateway: str, log: SiteLog, html_lang: str = "en") -> Flask:
 <p><a href="/other">Another page</a> <a href="#" data-cg-open>Cookie settings</a></p>
 <iframe title="Product video" data-cg-category="marketing"
         data-cg-src="https://video.test:{request.host.rsplit(':', 1)[1]}/embed"></iframe>
+<img data-cg-category="marketing" data-cg-src="/pixel.gif" alt="">
 </main></body></html>"""
         response = Response(page, mimetype="text/html")
         gateway_origin = gateway
@@ -67,6 +68,13 @@ def marketing_site(gateway: str, log: SiteLog, html_lang: str = "en") -> Flask:
         body = f"(window.__ran = window.__ran || []).push({name!r});" + TAGS.get(name, "")
         return Response(body, mimetype="text/javascript",
                         headers={"Cache-Control": "no-store"})
+
+    @site.get("/pixel.gif")
+    def pixel() -> Response:
+        log.fetched["pixel"] += 1
+        gif = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04"
+               b"\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+        return Response(gif, mimetype="image/gif", headers={"Cache-Control": "no-store"})
 
     @site.get("/embed")
     def embed() -> Response:

@@ -155,7 +155,7 @@ def test_accept_all_runs_every_gated_tag_once_and_updates_consent_mode(
     until(page, "(window.__ran || []).length >= 3")
     page.wait_for_timeout(300)
     assert sorted(ran(page)) == ["analytics", "marketing", "preferences"]
-    assert world["log"].fetched["embed"] == 1
+    assert world["log"].fetched["embed"] == 1 and world["log"].fetched["pixel"] == 1
     assert page.locator("iframe[title='Product video']").get_attribute("src").endswith("/embed")
     update = page.evaluate("window.dataLayer.map(function (a) { return [].slice.call(a); })")[-1]
     assert update[:2] == ["consent", "update"]

@@ -250,3 +250,56 @@ def test_token_older_than_the_lifetime_is_refused(monkeypatch: Any) -> None:
         tokens.read(token, max_age_days=30)
     assert refused.value.expired is True
     assert tokens.read(token).site == "shop"  # still proves the history without a max age
+
+
+def verify(client: FlaskClient, token: Any, site: str = "shop") -> Any:
+    return client.post(f"/cg/{site}/consent/verify", data=json.dumps({"token": token}),
+                       headers={"Content-Type": "text/plain", **ORIGIN})
+
+
+def test_verify_accepts_a_fresh_token_and_names_what_is_wrong_otherwise(
+        app: Flask, client: FlaskClient, shop: int, monkeypatch: Any) -> None:
+    receipt = post(client, {"action": "reject_all"}).get_json()
+    fine = verify(client, receipt["token"])
+    assert fine.status_code == 200 and fine.headers["Access-Control-Allow-Origin"] == (
+        ORIGIN["Origin"])
+    body = fine.get_json()
+    assert body["valid"] is True and body["reprompt"] is False
+    assert body["consent_id"] == receipt["consent_id"] and body["choices"]["analytics"] is False
+
+    payload, rest = receipt["token"].split(".", 1)
+    assert verify(client, f"{payload[:-2]}xx.{rest}").get_json() == {"valid": False,
+                                                                     "reason": "invalid"}
+    other = ConsentTokens(["test-secret-key"]).issue(str(uuid.uuid4()), "elsewhere",
+                                                     {"necessary": True}, 1)
+    assert verify(client, other).get_json() == {"valid": False, "reason": "other_site"}
+
+    import time
+
+    long_ago = time.time() - 200 * 86400  # past the default six-month refusal lifetime
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: long_ago)
+    old = runtime(app).tokens.issue(str(uuid.uuid4()), "shop", receipt["choices"], 1)
+    monkeypatch.undo()
+    assert verify(client, old).get_json() == {"valid": False, "reason": "expired"}
+
+    assert error(verify(client, None))["code"] == "invalid_token"
+    foreign = client.post("/cg/shop/consent/verify", data=json.dumps({"token": "x"}),
+                          headers={"Origin": "https://evil.example.net"})
+    assert foreign.status_code == 403
+
+
+def test_verify_asks_again_after_a_material_change(app: Flask, client: FlaskClient,
+                                                   shop: int) -> None:
+    from cookiegate.registry.operations import import_entries
+    from cookiegate.registry.transfer import validate_entry
+    from cookiegate.sites.operations import get_site, publish_site
+
+    receipt = post(client, {"action": "accept_all"}).get_json()
+    with runtime(app).database.transaction() as session:
+        site = get_site(session, "shop")
+        import_entries(session, site.id, [validate_entry(
+            {"name": "_hjid", "category": "analytics", "provider": "Hotjar",
+             "purpose": "Replays sessions", "retention": "1 year"},
+            [c.key for c in site.categories], site.domains)])
+        publish_site(session, site)
+    assert verify(client, receipt["token"]).get_json()["reprompt"] is True
