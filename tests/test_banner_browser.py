@@ -111,6 +111,10 @@ def test_before_any_choice_nothing_runs_and_the_banner_asks(world: dict[str, Any
     banner.wait_for()
     for label in ("Accept all", "Reject all", "Customise"):
         assert banner.get_by_role("button", name=label).is_visible()
+    policy = banner.get_by_role("link", name="Cookie policy").get_attribute("href")
+    assert policy == f"{world['gateway']}/cg/shop/policy"
+    page.keyboard.press("Escape")  # closing without a choice is not consent: still asking
+    assert banner.is_visible()
     page.wait_for_timeout(500)
     assert ran(page) == []
     assert sum(world["log"].fetched.values()) == 0

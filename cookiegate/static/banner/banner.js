@@ -264,8 +264,8 @@
     ]);
   }
   function render() {
-    var id = "cg-" + Math.random().toString(36).slice(2, 8), links = [];
-    if (C.policy_url) links.push(h("a", {href: C.policy_url}, [T.policy]));
+    var id = "cg-" + Math.random().toString(36).slice(2, 8);
+    var links = [h("a", {href: C.policy_url || base + "/cg/" + C.site + "/policy"}, [T.policy])];
     layer1 = h("div", {"class": "cg-layer", role: "dialog", "aria-labelledby": id + "t",
                        "aria-describedby": id + "d", "aria-modal": C.theme.position === "modal" ? "true" : "false",
                        tabindex: "-1"}, [
@@ -398,7 +398,7 @@
 
   /* ---- public API ---- */
   api.show = function () {
-    if (!ready) return;
+    if (!ready) { ready = null; return; }  /* shown as soon as it is ready */
     opener = D.activeElement;
     if (state) showLayer2(); else showLayer1(true);
   };
@@ -437,9 +437,11 @@
     function go() {
       if (--waiting) return;
       render();
+      var asked = ready === null;
       ready = true;
       if (state) showReopen(); else showLayer1(C.theme.position === "modal");
       emit("ready", C);
+      if (asked) api.show();
     }
     css.addEventListener("load", go);
     css.addEventListener("error", go);
