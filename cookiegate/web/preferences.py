@@ -21,7 +21,7 @@ from cookiegate.consent.submission import parse_submission
 from cookiegate.consent.visitor import describe_visitor
 from cookiegate.registry.matching import domain_covers
 from cookiegate.sites.operations import PublishedSite
-from cookiegate.sites.policy import public_config
+from cookiegate.sites.policy import pick_language, public_config
 from cookiegate.web.public import _gpc, _language, _site
 from cookiegate.web.runtime import runtime
 
@@ -91,8 +91,8 @@ def save(site_key: str) -> BaseResponse:
         action = "custom"
     choices = {c["key"]: True if c["necessary"] else request.form.get(c["key"]) == "on"
                for c in site.categories}
-    body = {"action": action, "choices": choices, "lang": config_lang(site),
-            "page": next_url}
+    body = {"action": action, "choices": choices,
+            "lang": pick_language(site, _language(site)), "page": next_url}
     token = request.cookies.get("cg_consent")
     if token:
         body["token"] = token
@@ -109,10 +109,6 @@ def save(site_key: str) -> BaseResponse:
                             expires=receipt.expires_at)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def config_lang(site: PublishedSite) -> str:
-    return str(public_config(site, _language(site), False)["lang"])
 
 
 def init_app(app: Any) -> None:
