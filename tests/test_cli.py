@@ -246,3 +246,14 @@ def test_generated_secrets_persist_in_the_instance_folder(monkeypatch: pytest.Mo
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert (tmp_path / "inst" / "secrets.json").stat().st_mode & 0o777 == 0o600
     assert "inst" in runtime(first).database.url
+
+
+def test_migrations_build_exactly_the_models_schema(app: Flask) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from cookiegate.database import Base
+
+    with runtime(app).database.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,11 +32,15 @@ class ConsentRecord(Base):
     __table_args__ = (
         UniqueConstraint("site_id", "lane", "seq"),
         Index("ix_consent_records_site_created", "site_id", "created_at"),
+        # only records that continue a history have a previous one to look up (0002)
+        Index("ix_consent_records_previous_consent_id", "previous_consent_id",
+              postgresql_where=text("previous_consent_id IS NOT NULL"),
+              sqlite_where=text("previous_consent_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     consent_id: Mapped[str] = mapped_column(String(36), unique=True)
-    previous_consent_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    previous_consent_id: Mapped[str | None] = mapped_column(String(36))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"))
     lane: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(BigInteger)
