@@ -305,10 +305,10 @@ def test_keyboard_alone_reaches_and_operates_every_control(world: dict[str, Any]
     page = new_page(world)
     page.get_by_role("dialog", name="Your privacy choices").wait_for()
     seen = []
-    for _ in range(3):  # the banner is the first thing in the tab order
+    for _ in range(4):  # the banner is the first thing in the tab order
         page.keyboard.press("Tab")
         seen.append(page.evaluate("document.activeElement.textContent"))
-    assert seen == ["Accept all", "Reject all", "Customise"]
+    assert seen == ["Cookie policy", "Accept all", "Reject all", "Customise"]
     page.keyboard.press("Enter")  # Customise
     prefs = page.get_by_role("dialog", name="Cookie settings")
     prefs.wait_for()

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -115,14 +116,18 @@ def resolve_language(requested: str | None, languages: Sequence[str]) -> str:
         return languages[0]
     if len(requested) > 35 or not LANGUAGE.match(requested):
         raise ValueError("lang must be a language tag such as en or pt-BR")
-    lowered = {lang.lower(): lang for lang in languages}
-    if requested.lower() in lowered:
-        return lowered[requested.lower()]
-    primary = requested.split("-", 1)[0].lower()
+    exact, primary = _language_index(tuple(languages))
+    lowered = requested.lower()
+    return exact.get(lowered) or primary.get(lowered.split("-", 1)[0]) or languages[0]
+
+
+@lru_cache(maxsize=256)
+def _language_index(languages: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """Lower-cased tags, and primary subtags (the first language with each), to match on."""
+    primary: dict[str, str] = {}
     for lang in languages:
-        if lang.split("-", 1)[0].lower() == primary:
-            return lang
-    return languages[0]
+        primary.setdefault(lang.split("-", 1)[0].lower(), lang)
+    return {lang.lower(): lang for lang in languages}, primary
 
 
 # --- publishing -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from cookiegate.banner.assets import theme_settings
@@ -14,7 +15,12 @@ from cookiegate.sites.operations import PublishedSite, resolve_language
 
 def available_languages(site: PublishedSite) -> list[str]:
     """The site's own languages first, then every language the banner speaks."""
-    return [*site.languages, *(lang for lang in UI_LANGUAGES if lang not in site.languages)]
+    return list(_with_ui_languages(tuple(site.body["languages"])))
+
+
+@lru_cache(maxsize=256)
+def _with_ui_languages(own: tuple[str, ...]) -> tuple[str, ...]:
+    return (*own, *(lang for lang in UI_LANGUAGES if lang not in own))
 
 
 def pick_language(site: PublishedSite, requested: str | None) -> str:
