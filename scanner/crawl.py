@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +67,26 @@ class ThreePhaseCrawl:
         self.order = 0
 
     def run(self) -> CrawlResult:
-        return asyncio.run(self._run())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self._run())
+        # Called from inside an event loop (a notebook, a sync Playwright session): the crawl
+        # gets a loop of its own on another thread.
+        outcome: dict[str, Any] = {}
+
+        def crawl() -> None:
+            try:
+                outcome["result"] = asyncio.run(self._run())
+            except BaseException as exc:  # handed to the caller's thread below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=crawl, name="cookiegate-scan")
+        thread.start()
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]  # type: ignore[no-any-return]
 
     async def _run(self) -> CrawlResult:
         from playwright.async_api import async_playwright
