@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench bench-consent bench-banner clean chromium
+.PHONY: demo test lint bench bench-consent bench-banner bench-scan clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ lint: $(VENV)/.installed
 	$(BIN)/lint-imports
 
 ## make bench: every benchmark; results in bench/*.json
-bench: bench-consent bench-banner
+bench: bench-consent bench-banner bench-scan
 
 ## consent throughput under gunicorn on SQLite and PostgreSQL -> bench/results.json
 bench-consent: $(VENV)/.installed
@@ -51,3 +51,7 @@ bench-banner: $(VENV)/.installed chromium
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+
+## the scanner over a generated 200-page site in three phases -> bench/scan.json
+bench-scan: $(VENV)/.installed chromium
+	$(BIN)/python bench/scan_load.py --output bench/scan.json

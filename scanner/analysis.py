@@ -204,12 +204,12 @@ def findings_for(items: list[Classified], registry: Registry,
                 + (f" on {entry.domain}" if entry.domain else "")
                 + " was not seen on any page in any phase")
     for page in observations:
-        kind = CONSENT_PHASES.get(page.phase)
-        if kind is None:
+        consent_kind = CONSENT_PHASES.get(page.phase)
+        if consent_kind is None:
             continue
         for request in page.requests:
             if request.beacon and not parties.is_first_party(request.host):
-                add(kind, request.host, f"beacon-like request to {request.host} "
+                add(consent_kind, request.host, f"beacon-like request to {request.host} "
                     + ("before any choice" if page.phase == "none"
                        else "after the visitor refused"), page.phase, page.url, request.url)
     unique: dict[tuple[Any, ...], dict[str, Any]] = {}

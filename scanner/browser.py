@@ -210,7 +210,7 @@ class PageVisitor:
                 observation.status = response.status
                 observation.final_url = page.url
                 if not self.parties.is_first_party(urlsplit(page.url).hostname or ""):
-                    await self._left_site(observation, page.url)
+                    await self._left_site(observation, page)
                     return
                 kind = response.headers.get("content-type", "")
                 observation.html = not kind or "html" in kind
@@ -235,11 +235,15 @@ class PageVisitor:
             with suppress(Exception):  # closing a hung page may hang; the context goes later
                 await asyncio.wait_for(page.close(), 5)
 
-    async def _left_site(self, observation: PageObservation, url: str) -> None:
+    async def _left_site(self, observation: PageObservation, page: Any) -> None:
         """A link of the site that lands on another site: reported as such, and what the
-        other site set is forgotten, since it is not this site's doing."""
+        other site set is forgotten, since it is not this site's doing. The page is closed
+        first, so that nothing it still loads (a favicon, a late tag) sets more."""
+        url = page.url
         observation.error = f"redirected off-site to {url[:200]}"
         other = registrable_domain(urlsplit(url).hostname or "")
+        with suppress(Exception):
+            await asyncio.wait_for(page.close(), 5)
         with suppress(Exception):
             await self.context.clear_cookies(domain=re.compile(rf"(^|\.){re.escape(other)}$"))
         self._writes = []

@@ -86,7 +86,8 @@ class ThreePhaseCrawl:
         thread.join()
         if "error" in outcome:
             raise outcome["error"]
-        return outcome["result"]  # type: ignore[no-any-return]
+        result: CrawlResult = outcome["result"]
+        return result
 
     async def _run(self) -> CrawlResult:
         from playwright.async_api import async_playwright
@@ -102,6 +103,7 @@ class ThreePhaseCrawl:
             # profile's settings let them keep third-party cookies as most browsers do
             # (an off-the-record context blocks them by default, hiding ad cookies).
             browser = base.browser
+            assert browser is not None  # Chromium's persistent contexts have one
             try:
                 frontier = Frontier(self.parties, self.options.max_pages, self.options.max_depth)
                 for url in self.options.urls:
@@ -138,7 +140,8 @@ class ThreePhaseCrawl:
                 busy -= 1
             if discover and observation.error is None:
                 for link in observation.links:
-                    frontier.add(urljoin(observation.final_url or task.url, link), task.depth + 1)
+                    frontier.add(urljoin(observation.final_url or task.url, link), task.depth + 1,
+                                 parent=task.url)
             done.append(observation)
             self.progress(phase, len(done), len(done) + len(frontier.queue) + busy)
 

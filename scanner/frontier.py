@@ -18,7 +18,10 @@ SKIPPED_EXTENSIONS = re.compile(
     r"\.(pdf|zip|gz|tgz|rar|7z|exe|dmg|msi|jpg|jpeg|png|gif|webp|svg|ico|bmp|tiff?|mp3|mp4|"
     r"m4v|mov|avi|webm|ogg|wav|flac|woff2?|ttf|eot|otf|css|js|json|xml|rss|atom|csv|xlsx?|"
     r"docx?|pptx?|txt|apk)$", re.I)
-PER_TEMPLATE = 3  # pages with the same shape (say /calendar?month=N) visited at most
+# A page whose link leads to a page of the same shape, which links on to the next (an endless
+# calendar: /calendar?month=N links to month=N+1) is a chain; chains stop after this many hops.
+# Pages of one shape found side by side (products listed on one page) are not chained.
+MAX_CHAIN = 2
 MAX_QUERY_PARAMS = 6
 
 
@@ -69,11 +72,13 @@ class Frontier:
         self.max_depth = max_depth
         self.queue: deque[PageTask] = deque()
         self.seen: set[str] = set()
-        self.templates: Counter[str] = Counter()
+        self.chains: dict[str, int] = {}  # page -> hops through pages of its own shape
         self.accepted = 0
         self.skipped: Counter[str] = Counter()  # why links were not followed
 
-    def add(self, url: str, depth: int) -> bool:
+    def add(self, url: str, depth: int, parent: str | None = None) -> bool:
+        """Queue `url` (found on `parent`, at `depth` links from a start page) unless it is
+        no page, off-site, seen, too deep, a crawl trap, or over the page budget."""
         normal = normalise(url)
         if normal is None:
             self.skipped["not a web page"] += 1
@@ -93,15 +98,17 @@ class Frontier:
         if len(parse_qsl(urlsplit(normal).query)) > MAX_QUERY_PARAMS:
             self.skipped["crawl trap"] += 1
             return False
-        shape = template(normal)
-        if self.templates[shape] >= PER_TEMPLATE:
+        chain = 0
+        if parent is not None and template(parent) == template(normal):
+            chain = self.chains.get(parent, 0) + 1
+        if chain > MAX_CHAIN:
             self.skipped["crawl trap"] += 1
             return False
         if self.accepted >= self.max_pages:
             self.skipped["page limit"] += 1
             return False
         self.seen.add(normal)
-        self.templates[shape] += 1
+        self.chains[normal] = chain
         self.accepted += 1
         self.queue.append(PageTask(normal, depth))
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from scanner import __version__
 from scanner.analysis import build_report
@@ -16,7 +17,7 @@ def _now() -> str:
 
 
 def scan(options: ScanOptions, registry: Registry | None = None,
-         progress: Progress | None = None) -> dict[str, object]:
+         progress: Progress | None = None) -> dict[str, Any]:
     """Crawl `options.urls` in each phase and report every cookie, storage key, third party
     and finding (the SPEC's report, schema_version 1)."""
     registry = registry or Registry.empty()

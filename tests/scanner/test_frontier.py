@@ -28,17 +28,25 @@ def test_registrable_domains_and_parties() -> None:
 
 
 def test_frontier_bounds_pages_depth_and_traps() -> None:
-    frontier = Frontier(Parties(["shop.example"]), max_pages=20, max_depth=2)
+    frontier = Frontier(Parties(["shop.example"]), max_pages=30, max_depth=2)
     assert frontier.add("https://shop.example/", 0)
     assert not frontier.add("https://shop.example/#again", 0)  # the same page
     assert not frontier.add("https://other.example/", 1)  # off-site
     assert not frontier.add("https://shop.example/brochure.PDF", 1)  # not HTML
     assert not frontier.add("https://shop.example/deep", 3)  # past --max-depth
-    months = [frontier.add(f"https://shop.example/calendar?month={m}", 1) for m in range(1, 9)]
-    assert months == [True, True, True] + [False] * 5  # an endless calendar stops at 3
-    days = [frontier.add(f"https://shop.example/events/2026/11/{d}", 1) for d in range(1, 6)]
-    assert days == [True, True, True, False, False]
-    assert frontier.skipped["crawl trap"] == 7
+    # an endless calendar: each month's page links to the next; the chain stops after 2 hops
+    months, parent = [], "https://shop.example/"
+    for m in range(1, 9):
+        url = f"https://shop.example/calendar?month={m}"
+        months.append(frontier.add(url, 1, parent=parent))
+        if months[-1]:  # only a queued page is visited, and so has links
+            parent = url
+    assert months == [True, True, True] + [False] * 5
+    # the same shape side by side (products on a listing page) is not a trap
+    listing = "https://shop.example/products"
+    assert all(frontier.add(f"https://shop.example/products/{n}", 1, parent=listing)
+               for n in range(1, 12))
+    assert frontier.skipped["crawl trap"] == 5  # month 4, five times (from month 3)
     small = Frontier(Parties(["shop.example"]), max_pages=2, max_depth=None)
     assert [small.add(f"https://shop.example/p{n}x", 0) for n in "abc"] == [True, True, False]
     assert [t.url for t in small.queue] == ["https://shop.example/pax", "https://shop.example/pbx"]
