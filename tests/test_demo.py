@@ -125,5 +125,5 @@ def test_demo_shop_round_trip_in_a_browser(demo: Any, browser: Any) -> None:
     page.close()
 
 
-DEMO_ROWS = ["PHPSESSID", "cg_consent", "_ga", "_ga_", "__utma", "IDE", "YSC",
+DEMO_ROWS = ["PHPSESSID", "cg_consent", "cg_checked", "_ga", "_ga_", "__utma", "IDE", "YSC",
              "VISITOR_INFO1_LIVE", "GPS", "PREF", "tfw_exp"]

@@ -3,7 +3,7 @@
    service appends the site's published config as this function's argument. */
 (function (C) {
   "use strict";
-  var W = window, D = document, NAME = "cg_consent", ESC = 27, TAB = 9;
+  var W = window, D = document, NAME = "cg_consent", CHECKED = "cg_checked", ESC = 27, TAB = 9;
   var script = D.currentScript, base = script ? script.src.replace(/\/cg\/[^/]+\/banner\.js.*$/, "") : "";
   var api = W.CookieGate = W.CookieGate || {};
   var state = null, root, layer1, layer2, opener, reopen, ready = false, uiLang = C.lang;
@@ -414,13 +414,13 @@
      a rotated-out key, another site's token or an edited cookie means asking again. */
   function verify(s, done) {
     var tail = s.token.slice(-16);
-    try { if (sessionStorage.getItem(NAME) === tail) return done(true); } catch (e) { /* blocked */ }
+    try { if (sessionStorage.getItem(CHECKED) === tail) return done(true); } catch (e) { /* blocked */ }
     var x = new XMLHttpRequest();
     x.open("POST", base + "/cg/" + C.site + "/consent/verify");
     x.setRequestHeader("Content-Type", "text/plain");
     x.onloadend = function () {
       var r = x.status === 200 && JSON.parse(x.responseText), ok = r && r.valid && !r.reprompt;
-      if (ok) try { sessionStorage.setItem(NAME, tail); } catch (e) { /* blocked */ }
+      if (ok) try { sessionStorage.setItem(CHECKED, tail); } catch (e) { /* blocked */ }
       done(ok || !x.status || x.status >= 500);  /* gateway unreachable: keep the choice */
     };
     x.send(JSON.stringify({token: s.token}));
