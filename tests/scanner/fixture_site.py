@@ -41,6 +41,7 @@ BANNER_JS = """
   document.getElementById("no").addEventListener("click", function () { choose("no"); });
   localStorage.setItem("ls_key", "1");
   sessionStorage.setItem("ss_key", "1");
+  indexedDB.open("fixture_db", 1);
   setTimeout(function () { document.cookie = "late_cookie=1; path=/; max-age=600"; }, 800);
 })();
 """
@@ -164,8 +165,9 @@ REGISTRY = {
         {"name": "_ga_", "match": "prefix", "domain": None, "party": "first", "kind": "cookie",
          "provider": "Google Analytics", "purpose": "Session state", "category": "analytics",
          "retention_days": 730},
+        # filed under preferences here; the known-cookie database says analytics
         {"name": "_clck", "match": "exact", "domain": None, "party": "first", "kind": "cookie",
-         "provider": "Microsoft Clarity", "purpose": "Usage", "category": "analytics",
+         "provider": "Microsoft Clarity", "purpose": "Usage", "category": "preferences",
          "retention_days": 365},
         {"name": "IDE", "match": "exact", "domain": "ads.test", "party": "third",
          "kind": "cookie", "provider": "Ad network", "purpose": "Ads", "category": "marketing",

@@ -118,7 +118,7 @@ def test_cookies_with_party_phases_and_what_set_them(report: dict[str, Any]) -> 
             "first", ["reject", "accept"], "js", "www.shop.test/banner.js", "necessary",
             "registry", True),
         ("cookie", "_clck", "www.shop.test"): (
-            "first", ["reject", "accept"], "js", "www.shop.test/banner.js", "analytics",
+            "first", ["reject", "accept"], "js", "www.shop.test/banner.js", "preferences",
             "registry", True),
         # only after acceptance; the dynamic name matched by the _ga_ prefix entry
         ("cookie", "_ga", "www.shop.test"): (
@@ -128,6 +128,8 @@ def test_cookies_with_party_phases_and_what_set_them(report: dict[str, Any]) -> 
         ("localStorage", "ls_key", "www.shop.test"): (
             "first", all3, "unknown", None, "preferences", "registry", True),
         ("sessionStorage", "ss_key", "www.shop.test"): (
+            "first", all3, "unknown", None, None, "none", False),
+        ("indexedDB", "fixture_db", "www.shop.test"): (
             "first", all3, "unknown", None, None, "none", False),
     }
     jar = cookies(report)
@@ -164,6 +166,8 @@ def test_findings_with_their_evidence(report: dict[str, Any]) -> None:
         ("undeclared", "late_cookie@www.shop.test", "none"),
         ("undeclared", "px_ad@pixel.test", "none"),
         ("undeclared", "ss_key@www.shop.test", "none"),
+        ("undeclared", "fixture_db@www.shop.test", "none"),
+        ("category_mismatch", "_clck@www.shop.test", "reject"),
         ("undeclared", "uid@pixel.test", "none"),
         ("expiry_mismatch", "cart_id@www.shop.test", "none"),
         ("insecure", "uid@pixel.test", "none"),
@@ -178,6 +182,9 @@ def test_findings_with_their_evidence(report: dict[str, Any]) -> None:
     assert "declared for 1 days, observed to live 365 days" in by_key[
         ("expiry_mismatch", "cart_id@www.shop.test")]["detail"]
     assert "SameSiteNoneInsecure" in by_key[("insecure", "uid@pixel.test")]["detail"]
+    assert by_key[("category_mismatch", "_clck@www.shop.test")]["detail"] == (
+        "declared as preferences; the known-cookie database files Microsoft's _clck as "
+        "analytics")
 
 
 def test_third_parties_and_beacons(report: dict[str, Any]) -> None:
