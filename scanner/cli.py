@@ -105,6 +105,11 @@ def push(report: dict[str, Any], url: str, token: str | None) -> None:
             raise OSError(f"the service answered {response.status}")
 
 
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
@@ -127,7 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     from scanner.scan import scan
 
     progress = TerminalProgress() if sys.stderr.isatty() and not args.quiet else None
-    report = scan(options, registry, progress)
+    try:
+        report = scan(options, registry, progress)
+    except KeyboardInterrupt:
+        print("\ncookiegate-scan: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the browser would not start, or Playwright is broken
+        print(f"\ncookiegate-scan: the scan could not run: {_first_line(exc)}\n"
+              "Is Chromium installed? Install Debian's chromium, set COOKIEGATE_CHROMIUM to a "
+              "Chromium binary, or run `playwright install chromium`.", file=sys.stderr)
+        return 2
     if progress:
         print(file=sys.stderr)
     try:

@@ -261,3 +261,15 @@ def test_cli_exit_codes_for_clean_runs_and_bad_input(site: str, tmp_path: Path) 
     unreachable = cli("https://nowhere.test:1/", "--phases", "none", "--no-sitemap",
                       "--host-rules", HOST_RULES, "--page-timeout", "3", "--settle", "0")
     assert unreachable.returncode == 2 and "no page could be loaded" in unreachable.stderr
+
+
+def test_cli_without_a_browser_says_what_to_install(site: str, tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "COOKIEGATE_CHROMIUM": str(tmp_path / "no-such-chromium")}
+    command = [str(Path(sys.executable).with_name("cookiegate-scan")), f"{site}/",
+               "--phases", "none", "--no-sitemap"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2
+    assert "the scan could not run" in result.stderr and "Is Chromium installed?" in result.stderr
+    assert "Traceback" not in result.stderr
