@@ -44,10 +44,13 @@ def serve_demo(app: Flask, host: str, port: int) -> None:
     shop = make_server(host, port + 1, marketing_site(gateway_url), threaded=True)
     threading.Thread(target=shop.serve_forever, daemon=True).start()
     print(f"CookieGate demo (site '{DEMO_KEY}', config version {publication.config.version})")
-    print(f"  Demo shop:          {shop_url}/   (embeds the banner; try the consent buttons)")
+    print(f"  Demo shop:          {shop_url}/   (embeds the banner)")
     print(f"  Cookie policy:      {gateway_url}/cg/{DEMO_KEY}/policy")
+    print(f"  Preferences, no JS: {gateway_url}/cg/{DEMO_KEY}/preferences?next={shop_url}/")
     print(f"  Banner config:      {gateway_url}/cg/{DEMO_KEY}/config.json")
     print(f"  Registry export:    {gateway_url}/cg/{DEMO_KEY}/registry.json")
+    print(f"Scan the shop:  cookiegate-scan {shop_url}/ --registry "
+          f"{gateway_url}/cg/{DEMO_KEY}/registry.json --html scan.html")
     print("Press Ctrl+C to stop.", flush=True)
     try:
         gateway.serve_forever()
