@@ -69,8 +69,9 @@ def generated_site(sections: int, items: int) -> Flask:
     return app
 
 
-def tree_rss_mb() -> float:
-    """Resident memory of this process and all its descendants (Chromium's processes)."""
+def tree_memory_mb() -> tuple[float, float]:
+    """(RSS, PSS) of this process and all its descendants (Chromium's processes), in MB.
+    RSS counts pages shared between Chromium's processes once per process; PSS splits them."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -79,17 +80,20 @@ def tree_rss_mb() -> float:
             except OSError:
                 continue
             children.setdefault(int(fields[1]), []).append(int(entry))
-    total, stack = 0, [os.getpid()]
+    rss = pss = 0
+    stack = [os.getpid()]
     while stack:
         pid = stack.pop()
         stack += children.get(pid, [])
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
         except OSError:
             continue
-    return round(total / 1024, 1)
+    return round(rss / 1024, 1), round(pss / 1024, 1)
 
 
 def main() -> None:
@@ -119,8 +123,9 @@ def main() -> None:
 
     def sample() -> None:
         while not stop.wait(1.0):
+            rss, pss = tree_memory_mb()
             samples.append({"t": round(time.monotonic() - started, 1), **latest,
-                            "rss_mb": tree_rss_mb()})
+                            "rss_mb": rss, "pss_mb": pss})
 
     started = time.monotonic()
     sampler = threading.Thread(target=sample, daemon=True)
@@ -135,7 +140,7 @@ def main() -> None:
     for phase in ("none", "reject", "accept"):
         points = [s for s in samples if s["phase"] == phase]
         for quarter in (1, 2, 3, 4):
-            upto = [s["rss_mb"] for s in points if s["done"] <= args.pages * quarter / 4]
+            upto = [s["pss_mb"] for s in points if s["done"] <= args.pages * quarter / 4]
             if upto:
                 by_quarter[f"{phase} {quarter * 25}%"] = max(upto)
     document = {
@@ -150,8 +155,9 @@ def main() -> None:
         "page_visits_failed": report["coverage"]["pages_failed"],
         "wall_seconds": round(wall, 1),
         "page_visits_per_minute": round(visits / wall * 60, 1),
+        "peak_pss_mb": max((s["pss_mb"] for s in samples), default=None),
         "peak_rss_mb": max((s["rss_mb"] for s in samples), default=None),
-        "peak_rss_mb_by_progress": by_quarter,
+        "peak_pss_mb_by_progress": by_quarter,
         "cookies_reported": len(report["cookies"]),
         "findings": len(report["findings"]),
     }
