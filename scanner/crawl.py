@@ -152,18 +152,17 @@ class ThreePhaseCrawl:
         # The first visitor answers the banner on the first page; the others start from a
         # copy of its cookies and storage, as the same visitor in more tabs.
         first = await open_visitor()
+        task = frontier.pop()
+        if task is not None:
+            await visit(first, task)  # never raises: a failing page is an observation
         try:
-            task = frontier.pop()
-            if task is not None:
-                await visit(first, task)
             state = await first.state()
-        except Exception:
-            await first.close()
-            raise
+        except Exception:  # a wedged context: the others start fresh and answer for themselves
+            state = None
         visitors = [first]
         for _ in range(options.concurrency - 1):
             extra = await open_visitor(state)
-            extra.answered = True
+            extra.answered = state is not None
             visitors.append(extra)
 
         async def work(visitor: PageVisitor) -> None:
