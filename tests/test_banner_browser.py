@@ -331,7 +331,9 @@ def test_keyboard_alone_reaches_and_operates_every_control(world: dict[str, Any]
     prefs.wait_for()
     page.focus(".cg-prefs [role=switch][data-cg-key=analytics]")
     page.keyboard.press("Space")
-    while page.evaluate("document.activeElement.textContent") != "Save my choices":
+    for _ in range(30):  # bounded: a broken focus order fails instead of hanging
+        if page.evaluate("document.activeElement.textContent") == "Save my choices":
+            break
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     rows = wait_records(page, world["app"], 1)
